@@ -1,0 +1,76 @@
+/**
+ * @file avro_codec.h
+ * @brief Confluent-framed Avro (magic 0, 4-byte big-endian schema id, Avro binary body) for
+ * the two input events and the determination outcome event.
+ *
+ * The schemas in schemas/ are compiled into the binary; each schema's avro-c class and value
+ * are built once per codec and reused. Decoding validates the framing, bounds every
+ * allocation, rejects trailing bytes and applies the same string rules as the JSON reader
+ * (contract §2), so a message the codec accepts is a valid event.
+ */
+#ifndef AMTAGVI_AVRO_CODEC_H
+#define AMTAGVI_AVRO_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "determination.h"
+#include "event.h"
+#include "policy.h"
+
+/** Why a message was not decoded; each is a dead-letter reason. */
+typedef enum {
+    DECODE_OK = 0,
+    DECODE_EMPTY,          /**< empty value or tombstone */
+    DECODE_BAD_MAGIC,      /**< first byte is not 0, or shorter than the 5-byte header */
+    DECODE_UNKNOWN_SCHEMA, /**< schema id is neither the PA nor the claim id */
+    DECODE_MALFORMED, /**< the body is not valid Avro for the schema (truncated, bad length, enum
+                         index) */
+    DECODE_TRAILING_BYTES, /**< bytes left after the record */
+    DECODE_INVALID,        /**< decodes, but breaks a contract §2 rule (UTF-8, lengths, dates) */
+} decode_status_t;
+
+/** @returns a stable snake_case name for a decode status ("bad_magic", ...). */
+const char *decode_status_name(decode_status_t s);
+
+typedef struct avro_codec avro_codec_t;
+
+typedef struct {
+    int32_t prior_auth_schema_id;    /**< default 1 */
+    int32_t claim_schema_id;         /**< default 2 */
+    int32_t determination_schema_id; /**< default 3 */
+} avro_codec_ids_t;
+
+/** Worker-side facts published beside a determination (contract §8). */
+typedef struct {
+    int64_t decided_at_ms;
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} determination_meta_t;
+
+/** @returns a codec, or NULL with a message in err. */
+avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errlen);
+void avro_codec_free(avro_codec_t *c);
+
+/**
+ * @brief Decodes one framed message into *out; strings are copied into arena.
+ * @returns DECODE_OK or the failure, with a human message (no PHI) in err.
+ */
+decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t len, event_t *out,
+                                        arena_t *arena, char *err, size_t errlen);
+
+/** @brief Appends the framed encoding of an event to out. @returns 0 or -1 with err. */
+int avro_codec_encode_event(avro_codec_t *c, const event_t *ev, buf_t *out, char *err,
+                            size_t errlen);
+
+/**
+ * @brief Appends the framed encoding of a determination (with the policy's reason texts and the
+ * worker's meta) to out. @returns 0 or -1 with err.
+ */
+int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, const policy_t *p,
+                                    const determination_meta_t *meta, buf_t *out, char *err,
+                                    size_t errlen);
+
+#endif

@@ -1,0 +1,24 @@
+/**
+ * @file cli.h
+ * @brief Subcommands of the amtagvi-adjudicator binary.
+ */
+#ifndef AMTAGVI_CLI_H
+#define AMTAGVI_CLI_H
+
+#include <stdio.h>
+
+#include "policy.h"
+
+/** @brief `evaluate`: JSON Lines events on in, determinations on out (contract §9). */
+int cmd_evaluate(int argc, char **argv);
+
+/**
+ * @brief The policy file to use: --policy, else $AMTAGVI_POLICY_FILE, else the one shipped
+ * with the build. Loads it or prints the problem and returns NULL.
+ */
+policy_t *cli_load_policy(const char *path_option);
+
+/** @brief One structured log line on stderr: {"ts":..., "level":..., "msg":..., extra}. */
+void cli_log(const char *level, const char *msg, const char *extra_json_fields);
+
+#endif

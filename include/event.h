@@ -1,0 +1,132 @@
+/**
+ * @file event.h
+ * @brief The two input events of contract §2, as the policy core sees them.
+ *
+ * Strings are NUL-terminated and borrowed: whoever decoded the event (the JSON reader, the Avro
+ * codec) owns their storage and keeps it alive while the event is judged. A NULL pointer is a
+ * null value. Arrays are fixed at the contract's limit of 64 items, so an event needs no
+ * allocation of its own.
+ */
+#ifndef AMTAGVI_EVENT_H
+#define AMTAGVI_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "date.h"
+
+/** Contract §2 limits: longer strings and arrays are rejected, not judged. */
+#define EVENT_MAX_STRING_BYTES 128
+#define EVENT_MAX_ARRAY_ITEMS 64
+
+typedef enum { EVENT_PRIOR_AUTH = 0, EVENT_CLAIM = 1 } event_kind_t;
+
+typedef enum { URGENCY_STANDARD = 0, URGENCY_EXPEDITED = 1 } urgency_t;
+
+typedef enum {
+    DISEASE_RESECTABLE = 0,
+    DISEASE_UNRESECTABLE = 1,
+    DISEASE_METASTATIC = 2,
+    DISEASE_UNKNOWN = 3
+} disease_status_t;
+
+typedef enum { BRAF_POSITIVE = 0, BRAF_NEGATIVE = 1, BRAF_UNKNOWN = 2 } braf_status_t;
+
+typedef enum {
+    LYMPHODEPLETION_RECEIVED = 0,
+    LYMPHODEPLETION_PLANNED = 1,
+    LYMPHODEPLETION_NOT_PLANNED = 2,
+    LYMPHODEPLETION_UNKNOWN = 3
+} lymphodepletion_t;
+
+typedef struct {
+    const char *drug;  /**< required */
+    date_t start_date; /**< DATE_NULL when null */
+    date_t end_date;   /**< DATE_NULL when null; recorded only */
+} prior_therapy_t;
+
+typedef struct {
+    const char *event_id;
+    const char *pa_id;
+    int64_t received_at_ms; /**< UTC ms; its calendar day is the decision date D */
+    urgency_t urgency;
+    const char *member_id;
+    date_t birth_date;
+    uint32_t n_diagnosis_codes;
+    const char *diagnosis_codes[EVENT_MAX_ARRAY_ITEMS];
+    disease_status_t disease_status;
+    braf_status_t braf_v600;
+    uint32_t n_prior_therapies;
+    prior_therapy_t prior_therapies[EVENT_MAX_ARRAY_ITEMS];
+    lymphodepletion_t lymphodepletion;
+    const char *prescriber_npi;
+    const char *prescriber_taxonomy; /**< nullable */
+    const char *consulting_npi;      /**< nullable */
+    const char *consulting_taxonomy; /**< nullable */
+    bool has_requested_dose_cells;
+    int64_t requested_dose_cells;
+} pa_event_t;
+
+typedef struct {
+    const char *event_id;
+    const char *claim_id;
+    int32_t line_number;
+    int64_t received_at_ms;
+    const char *member_id;
+    date_t birth_date;
+    date_t service_date;
+    const char *hcpcs_code;
+    const char *ndc; /**< nullable */
+    int32_t units;
+    bool has_dose_viable_cells;
+    int64_t dose_viable_cells;
+    uint32_t n_diagnosis_codes;
+    const char *diagnosis_codes[EVENT_MAX_ARRAY_ITEMS];
+    const char *rendering_npi;
+    const char *authorization_id; /**< nullable; "" counts as null */
+    int64_t billed_amount_cents;
+} claim_event_t;
+
+typedef struct {
+    event_kind_t kind;
+    union {
+        pa_event_t pa;
+        claim_event_t claim;
+    };
+} event_t;
+
+/** @returns "prior_auth" or "claim". */
+const char *event_kind_name(event_kind_t kind);
+const char *urgency_name(urgency_t u);
+const char *disease_status_name(disease_status_t s);
+const char *braf_status_name(braf_status_t s);
+const char *lymphodepletion_name(lymphodepletion_t l);
+
+/** @brief Symbol lookups for decoders. @returns 0 and sets *out, or -1 for an unknown symbol. */
+int urgency_from_name(const char *s, size_t n, int *out);
+int disease_status_from_name(const char *s, size_t n, int *out);
+int braf_status_from_name(const char *s, size_t n, int *out);
+int lymphodepletion_from_name(const char *s, size_t n, int *out);
+
+/** @brief The event's id and member, whatever its kind. */
+const char *event_id_of(const event_t *ev);
+const char *event_member_of(const event_t *ev);
+
+/**
+ * @brief A 64-bit fingerprint of every field of the event, used to notice a replayed event_id
+ * whose content differs from the one first judged (contract §1: that is logged).
+ */
+uint64_t event_fingerprint(const event_t *ev);
+
+/**
+ * @brief Checks the contract §2 string rules on every string of the event: valid UTF-8 and at
+ * most 128 bytes. Decoders call it so JSON and Avro reject the same things.
+ * @returns 0, or -1 with a message naming the field in err.
+ */
+int event_check_strings(const event_t *ev, char *err, size_t errlen);
+
+/** @returns true when the n bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool utf8_valid(const char *s, size_t n);
+
+#endif

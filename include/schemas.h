@@ -1,0 +1,12 @@
+/**
+ * @file schemas.h
+ * @brief The Avro schemas of schemas/, compiled into the binary (see cmake/gen_schemas.cmake).
+ */
+#ifndef AMTAGVI_SCHEMAS_H
+#define AMTAGVI_SCHEMAS_H
+
+/** @returns the JSON text of schemas/<name>.avsc ("prior_auth", "claim", "determination"), or NULL.
+ */
+const char *amtagvi_schema_text(const char *name);
+
+#endif

@@ -1,0 +1,71 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: amtagvi-adjudicator COMMAND [OPTIONS]\n"
+          "\n"
+          "Adjudicates prior-authorization requests and claim lines for coverage policy\n"
+          "IP0625 (Amtagvi / lifileucel).\n"
+          "\n"
+          "commands:\n"
+          "  evaluate [--policy FILE]   judge JSON Lines events from stdin, one determination\n"
+          "                             (or rejection) per line on stdout\n"
+          "  --help                     this text\n"
+          "  --version                  version and policy file revision\n"
+          "\n"
+          "The policy file is --policy, else $AMTAGVI_POLICY_FILE, else " AMTAGVI_DEFAULT_POLICY
+          ".\n",
+          f);
+}
+
+policy_t *cli_load_policy(const char *path_option)
+{
+    const char *path = path_option;
+    if (!path) path = getenv("AMTAGVI_POLICY_FILE");
+    if (!path || !*path) path = AMTAGVI_DEFAULT_POLICY;
+    char err[512];
+    policy_t *p = policy_load_file(path, err, sizeof err);
+    if (!p) fprintf(stderr, "amtagvi-adjudicator: policy file rejected: %s\n", err);
+    return p;
+}
+
+void cli_log(const char *level, const char *msg, const char *extra)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char stamp[32];
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"%s%s}\n", stamp,
+            ts.tv_nsec / 1000000, level, msg, extra && *extra ? "," : "", extra ? extra : "");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        policy_t *p = cli_load_policy(NULL);
+        printf("amtagvi-adjudicator %s (policy %s, file %s)\n", AMTAGVI_VERSION,
+               p ? p->policy_id : "?", p ? p->file_version : "unreadable");
+        policy_free(p);
+        return 0;
+    }
+    if (strcmp(cmd, "evaluate") == 0) return cmd_evaluate(argc - 1, argv + 1);
+    fprintf(stderr, "amtagvi-adjudicator: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

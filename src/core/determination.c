@@ -1,0 +1,198 @@
+#include "determination.h"
+
+#include <string.h>
+
+static const char *const STATUS[] = {"MET", "NOT_MET", "UNKNOWN", "NOT_APPLICABLE"};
+static const char *const OUTCOME[] = {"APPROVED", "DENIED", "PENDED"};
+static const char *const PA_CRITERIA[PA_CRITERIA_COUNT] = {
+    "POLICY", "INDICATION", "1.A", "1.B", "1.C", "1.D", "1.E", "1.F", "1.G", "DOSE"};
+static const char *const CLAIM_CRITERIA[CLAIM_CRITERIA_COUNT] = {
+    "POLICY", "DUPLICATE", "HCPCS", "DIAGNOSIS", "UNITS", "DOSE", "AUTHORIZATION", "SINGLE_DOSE"};
+
+#define REASON_NAME_ITEM(name) #name,
+static const char *const REASON_NAMES[REASON_COUNT] = {REASON_CODES(REASON_NAME_ITEM)};
+#undef REASON_NAME_ITEM
+
+const char *criterion_status_name(criterion_status_t s)
+{
+    return STATUS[s];
+}
+
+const char *outcome_name(outcome_t o)
+{
+    return OUTCOME[o];
+}
+
+const char *x12_action_of(const determination_t *d)
+{
+    if (d->kind != EVENT_PRIOR_AUTH) return NULL;
+    /* X12 278 action codes: A1 certified in total, A3 not certified, A4 pended. */
+    switch (d->outcome) {
+    case OUTCOME_APPROVED:
+        return "A1";
+    case OUTCOME_DENIED:
+        return "A3";
+    default:
+        return "A4";
+    }
+}
+
+int criteria_count(event_kind_t kind)
+{
+    return kind == EVENT_CLAIM ? CLAIM_CRITERIA_COUNT : PA_CRITERIA_COUNT;
+}
+
+const char *criterion_name(event_kind_t kind, int criterion)
+{
+    if (criterion < 0 || criterion >= criteria_count(kind)) return NULL;
+    return kind == EVENT_CLAIM ? CLAIM_CRITERIA[criterion] : PA_CRITERIA[criterion];
+}
+
+const char *reason_code_name(reason_code_t code)
+{
+    return (unsigned)code < REASON_COUNT ? REASON_NAMES[code] : NULL;
+}
+
+int reason_code_from_name(const char *s, reason_code_t *out)
+{
+    for (int i = 0; i < REASON_COUNT; i++) {
+        if (strcmp(REASON_NAMES[i], s) == 0) {
+            *out = (reason_code_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int criterion_status_from_name(const char *s, criterion_status_t *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(STATUS[i], s) == 0) {
+            *out = (criterion_status_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int outcome_from_name(const char *s, outcome_t *out)
+{
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(OUTCOME[i], s) == 0) {
+            *out = (outcome_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- SHA-1 (FIPS 180-4), only for RFC 4122 name-based UUIDs; not used for security. ---- */
+
+typedef struct {
+    uint32_t h[5];
+    uint64_t len;
+    unsigned char block[64];
+    size_t fill;
+} sha1_t;
+
+static uint32_t rol(uint32_t v, int n)
+{
+    return (v << n) | (v >> (32 - n));
+}
+
+static void sha1_block(sha1_t *s, const unsigned char *p)
+{
+    uint32_t w[80];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 80; i++) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
+    for (int i = 0; i < 80; i++) {
+        uint32_t f, k;
+        if (i < 20) {
+            f = (b & c) | (~b & d);
+            k = 0x5A827999;
+        } else if (i < 40) {
+            f = b ^ c ^ d;
+            k = 0x6ED9EBA1;
+        } else if (i < 60) {
+            f = (b & c) | (b & d) | (c & d);
+            k = 0x8F1BBCDC;
+        } else {
+            f = b ^ c ^ d;
+            k = 0xCA62C1D6;
+        }
+        uint32_t t = rol(a, 5) + f + e + k + w[i];
+        e = d;
+        d = c;
+        c = rol(b, 30);
+        b = a;
+        a = t;
+    }
+    s->h[0] += a;
+    s->h[1] += b;
+    s->h[2] += c;
+    s->h[3] += d;
+    s->h[4] += e;
+}
+
+static void sha1_update(sha1_t *s, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    s->len += n;
+    while (n > 0) {
+        size_t take = 64 - s->fill < n ? 64 - s->fill : n;
+        memcpy(s->block + s->fill, p, take);
+        s->fill += take;
+        p += take;
+        n -= take;
+        if (s->fill == 64) {
+            sha1_block(s, s->block);
+            s->fill = 0;
+        }
+    }
+}
+
+static void sha1_final(sha1_t *s, unsigned char out[20])
+{
+    uint64_t bits = s->len * 8;
+    unsigned char pad = 0x80;
+    sha1_update(s, &pad, 1);
+    pad = 0;
+    while (s->fill != 56) sha1_update(s, &pad, 1);
+    unsigned char lenbuf[8];
+    for (int i = 0; i < 8; i++) lenbuf[i] = (unsigned char)(bits >> (56 - 8 * i));
+    sha1_update(s, lenbuf, 8);
+    for (int i = 0; i < 5; i++) {
+        out[4 * i] = (unsigned char)(s->h[i] >> 24);
+        out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
+        out[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
+        out[4 * i + 3] = (unsigned char)s->h[i];
+    }
+}
+
+/* The namespace is uuid5(NAMESPACE_URL, "urn:amtagvi-adjudicator:determination")
+ * = 1087c614-d8e5-5733-b26d-5854114041b2. Changing it changes every determination_id ever
+ * published, so it is fixed for the life of the product. */
+static const unsigned char DETERMINATION_NAMESPACE[16] = {
+    0x10, 0x87, 0xc6, 0x14, 0xd8, 0xe5, 0x57, 0x33, 0xb2, 0x6d, 0x58, 0x54, 0x11, 0x40, 0x41, 0xb2};
+
+void determination_id_for(const char *event_id, char out[UUID_STRING_LEN + 1])
+{
+    sha1_t s = {{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}, 0, {0}, 0};
+    unsigned char digest[20];
+    sha1_update(&s, DETERMINATION_NAMESPACE, 16);
+    sha1_update(&s, event_id, strlen(event_id));
+    sha1_final(&s, digest);
+    digest[6] = (unsigned char)((digest[6] & 0x0F) | 0x50);
+    digest[8] = (unsigned char)((digest[8] & 0x3F) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+        out[o++] = hex[digest[i] >> 4];
+        out[o++] = hex[digest[i] & 15];
+    }
+    out[o] = '\0';
+}

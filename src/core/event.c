@@ -1,0 +1,232 @@
+#include "event.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const URGENCY[] = {"STANDARD", "EXPEDITED"};
+static const char *const DISEASE[] = {"RESECTABLE", "UNRESECTABLE", "METASTATIC", "UNKNOWN"};
+static const char *const BRAF[] = {"POSITIVE", "NEGATIVE", "UNKNOWN"};
+static const char *const LYMPHO[] = {"RECEIVED", "PLANNED", "NOT_PLANNED", "UNKNOWN"};
+
+const char *event_kind_name(event_kind_t kind)
+{
+    return kind == EVENT_CLAIM ? "claim" : "prior_auth";
+}
+const char *urgency_name(urgency_t u)
+{
+    return URGENCY[u];
+}
+const char *disease_status_name(disease_status_t s)
+{
+    return DISEASE[s];
+}
+const char *braf_status_name(braf_status_t s)
+{
+    return BRAF[s];
+}
+const char *lymphodepletion_name(lymphodepletion_t l)
+{
+    return LYMPHO[l];
+}
+
+static int symbol_index(const char *const *symbols, int count, const char *s, size_t n, int *out)
+{
+    for (int i = 0; i < count; i++) {
+        if (strlen(symbols[i]) == n && memcmp(symbols[i], s, n) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int urgency_from_name(const char *s, size_t n, int *out)
+{
+    return symbol_index(URGENCY, 2, s, n, out);
+}
+int disease_status_from_name(const char *s, size_t n, int *out)
+{
+    return symbol_index(DISEASE, 4, s, n, out);
+}
+int braf_status_from_name(const char *s, size_t n, int *out)
+{
+    return symbol_index(BRAF, 3, s, n, out);
+}
+int lymphodepletion_from_name(const char *s, size_t n, int *out)
+{
+    return symbol_index(LYMPHO, 4, s, n, out);
+}
+
+const char *event_id_of(const event_t *ev)
+{
+    return ev->kind == EVENT_CLAIM ? ev->claim.event_id : ev->pa.event_id;
+}
+
+const char *event_member_of(const event_t *ev)
+{
+    return ev->kind == EVENT_CLAIM ? ev->claim.member_id : ev->pa.member_id;
+}
+
+/* FNV-1a over every field, with a tag byte between fields so that ("ab","c") and ("a","bc")
+ * differ, and a distinct marker for null. */
+typedef struct {
+    uint64_t h;
+} fnv_t;
+
+static void fnv_bytes(fnv_t *f, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) f->h = (f->h ^ b[i]) * 1099511628211ULL;
+}
+
+static void fnv_str(fnv_t *f, const char *s)
+{
+    unsigned char tag = s ? 1 : 0;
+    fnv_bytes(f, &tag, 1);
+    if (s) fnv_bytes(f, s, strlen(s) + 1);
+}
+
+static void fnv_i64(fnv_t *f, int64_t v)
+{
+    fnv_bytes(f, &v, sizeof v);
+}
+
+uint64_t event_fingerprint(const event_t *ev)
+{
+    fnv_t f = {14695981039346656037ULL};
+    fnv_i64(&f, ev->kind);
+    if (ev->kind == EVENT_PRIOR_AUTH) {
+        const pa_event_t *p = &ev->pa;
+        fnv_str(&f, p->event_id);
+        fnv_str(&f, p->pa_id);
+        fnv_i64(&f, p->received_at_ms);
+        fnv_i64(&f, p->urgency);
+        fnv_str(&f, p->member_id);
+        fnv_i64(&f, p->birth_date);
+        fnv_i64(&f, p->n_diagnosis_codes);
+        for (uint32_t i = 0; i < p->n_diagnosis_codes; i++) fnv_str(&f, p->diagnosis_codes[i]);
+        fnv_i64(&f, p->disease_status);
+        fnv_i64(&f, p->braf_v600);
+        fnv_i64(&f, p->n_prior_therapies);
+        for (uint32_t i = 0; i < p->n_prior_therapies; i++) {
+            fnv_str(&f, p->prior_therapies[i].drug);
+            fnv_i64(&f, p->prior_therapies[i].start_date);
+            fnv_i64(&f, p->prior_therapies[i].end_date);
+        }
+        fnv_i64(&f, p->lymphodepletion);
+        fnv_str(&f, p->prescriber_npi);
+        fnv_str(&f, p->prescriber_taxonomy);
+        fnv_str(&f, p->consulting_npi);
+        fnv_str(&f, p->consulting_taxonomy);
+        fnv_i64(&f, p->has_requested_dose_cells);
+        fnv_i64(&f, p->has_requested_dose_cells ? p->requested_dose_cells : 0);
+    } else {
+        const claim_event_t *c = &ev->claim;
+        fnv_str(&f, c->event_id);
+        fnv_str(&f, c->claim_id);
+        fnv_i64(&f, c->line_number);
+        fnv_i64(&f, c->received_at_ms);
+        fnv_str(&f, c->member_id);
+        fnv_i64(&f, c->birth_date);
+        fnv_i64(&f, c->service_date);
+        fnv_str(&f, c->hcpcs_code);
+        fnv_str(&f, c->ndc);
+        fnv_i64(&f, c->units);
+        fnv_i64(&f, c->has_dose_viable_cells);
+        fnv_i64(&f, c->has_dose_viable_cells ? c->dose_viable_cells : 0);
+        fnv_i64(&f, c->n_diagnosis_codes);
+        for (uint32_t i = 0; i < c->n_diagnosis_codes; i++) fnv_str(&f, c->diagnosis_codes[i]);
+        fnv_str(&f, c->rendering_npi);
+        fnv_str(&f, c->authorization_id);
+        fnv_i64(&f, c->billed_amount_cents);
+    }
+    return f.h;
+}
+
+bool utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n - i < len) return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+static int check_one(const char *s, const char *field, char *err, size_t errlen)
+{
+    if (!s) return 0;
+    size_t n = strlen(s);
+    if (n > EVENT_MAX_STRING_BYTES) {
+        snprintf(err, errlen, "field %s is %zu bytes, over the limit of %d", field, n,
+                 EVENT_MAX_STRING_BYTES);
+        return -1;
+    }
+    if (!utf8_valid(s, n)) {
+        snprintf(err, errlen, "field %s is not valid UTF-8", field);
+        return -1;
+    }
+    return 0;
+}
+
+#define CHECK_STR(s, name)                                                                         \
+    do {                                                                                           \
+        if (check_one((s), (name), err, errlen) != 0) return -1;                                   \
+    } while (0)
+
+int event_check_strings(const event_t *ev, char *err, size_t errlen)
+{
+    if (ev->kind == EVENT_PRIOR_AUTH) {
+        const pa_event_t *p = &ev->pa;
+        CHECK_STR(p->event_id, "event_id");
+        CHECK_STR(p->pa_id, "pa_id");
+        CHECK_STR(p->member_id, "member_id");
+        for (uint32_t i = 0; i < p->n_diagnosis_codes; i++)
+            CHECK_STR(p->diagnosis_codes[i], "diagnosis_codes[]");
+        for (uint32_t i = 0; i < p->n_prior_therapies; i++)
+            CHECK_STR(p->prior_therapies[i].drug, "prior_therapies[].drug");
+        CHECK_STR(p->prescriber_npi, "prescriber_npi");
+        CHECK_STR(p->prescriber_taxonomy, "prescriber_taxonomy");
+        CHECK_STR(p->consulting_npi, "consulting_npi");
+        CHECK_STR(p->consulting_taxonomy, "consulting_taxonomy");
+    } else {
+        const claim_event_t *c = &ev->claim;
+        CHECK_STR(c->event_id, "event_id");
+        CHECK_STR(c->claim_id, "claim_id");
+        CHECK_STR(c->member_id, "member_id");
+        CHECK_STR(c->hcpcs_code, "hcpcs_code");
+        CHECK_STR(c->ndc, "ndc");
+        for (uint32_t i = 0; i < c->n_diagnosis_codes; i++)
+            CHECK_STR(c->diagnosis_codes[i], "diagnosis_codes[]");
+        CHECK_STR(c->rendering_npi, "rendering_npi");
+        CHECK_STR(c->authorization_id, "authorization_id");
+    }
+    return 0;
+}
