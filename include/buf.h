@@ -43,4 +43,10 @@ char *arena_strdup(arena_t *a, const char *s);
 void arena_reset(arena_t *a);
 void arena_free(arena_t *a);
 
+/**
+ * @brief A fast 64-bit non-cryptographic hash of n bytes (word at a time, multiply-xorshift
+ * mixing), for hash tables and content fingerprints; stable across runs and machines.
+ */
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
+
 #endif

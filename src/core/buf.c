@@ -73,9 +73,10 @@ void *arena_alloc(arena_t *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     arena_chunk_t *c = a->head;
     if (!c || c->cap - c->used < n) {
+        /* Reuse chunks kept by arena_reset before asking malloc: fresh pages cost a fault. */
         if (a->spare && a->spare->cap >= n) {
             c = a->spare;
-            a->spare = NULL;
+            a->spare = c->next;
         } else {
             size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
             c = malloc(sizeof(*c) + cap);
@@ -107,25 +108,56 @@ char *arena_strdup(arena_t *a, const char *s)
 
 void arena_reset(arena_t *a)
 {
-    /* Keep the largest chunk as the spare so a steady batch size stops allocating. */
-    arena_chunk_t *keep = a->spare;
+    /* Keep every standard chunk for reuse (a steady batch size stops allocating); oversized
+     * ones go back to malloc. */
     for (arena_chunk_t *c = a->head; c;) {
         arena_chunk_t *next = c->next;
-        if (!keep || c->cap > keep->cap) {
-            free(keep);
-            keep = c;
+        if (c->cap == ARENA_CHUNK) {
+            c->next = a->spare;
+            a->spare = c;
         } else {
             free(c);
         }
         c = next;
     }
     a->head = NULL;
-    a->spare = keep;
 }
 
 void arena_free(arena_t *a)
 {
     arena_reset(a);
-    free(a->spare);
+    for (arena_chunk_t *c = a->spare; c;) {
+        arena_chunk_t *next = c->next;
+        free(c);
+        c = next;
+    }
     a->spare = NULL;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
+{
+    /* One multiply per word while consuming (FxHash-style), a full mix at the end: the keys are
+     * short ids, so the per-word cost matters more than avalanche inside the loop. */
+    const unsigned char *p = data;
+    uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = ((h << 5 | h >> 59) ^ w) * 0x517cc1b727220a95ULL;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    if (n) memcpy(&w, p, n);
+    return mix64(h ^ w ^ ((uint64_t)n << 56));
 }

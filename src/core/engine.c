@@ -38,8 +38,10 @@ typedef struct {
     uint64_t fingerprint;
 } stored_t;
 
-/* Open-addressing string map; values live in the arena. */
+/* Open-addressing string map; keys and values live in the arena. The full hash is kept beside
+ * each slot so a probe rarely touches a key that is not the one sought. */
 typedef struct {
+    uint64_t *hashes; /* 0 = empty slot */
     const char **keys;
     void **values;
     size_t cap; /* power of two */
@@ -54,57 +56,65 @@ struct engine {
     uint64_t position;
 };
 
-static const member_history_t EMPTY_HISTORY = {0};
-
 /* ---------------------------------------------------------------- string map */
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h ^ (h >> 29);
+    uint64_t h = hash_bytes(s, strlen(s), 0x5bd1e995);
+    return h ? h : 1;
+}
+
+static void *strmap_get_h(const strmap_t *m, const char *key, uint64_t h)
+{
+    if (m->cap == 0) return NULL;
+    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->hashes[i]) return NULL;
+        if (m->hashes[i] == h && strcmp(m->keys[i], key) == 0) return m->values[i];
+    }
 }
 
 static void *strmap_get(const strmap_t *m, const char *key)
 {
-    if (m->cap == 0) return NULL;
-    for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i]) return NULL;
-        if (strcmp(m->keys[i], key) == 0) return m->values[i];
-    }
+    return strmap_get_h(m, key, hash_str(key));
 }
 
 static int strmap_grow(strmap_t *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
-    const char **keys = calloc(cap, sizeof *keys);
-    void **values = calloc(cap, sizeof *values);
-    if (!keys || !values) {
+    uint64_t *hashes = calloc(cap, sizeof *hashes);
+    const char **keys = malloc(cap * sizeof *keys);
+    void **values = malloc(cap * sizeof *values);
+    if (!hashes || !keys || !values) {
+        free(hashes);
         free(keys);
         free(values);
         return -1;
     }
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = hash_str(m->keys[i]) & (cap - 1);
-        while (keys[j]) j = (j + 1) & (cap - 1);
+        if (!m->hashes[i]) continue;
+        size_t j = m->hashes[i] & (cap - 1);
+        while (hashes[j]) j = (j + 1) & (cap - 1);
+        hashes[j] = m->hashes[i];
         keys[j] = m->keys[i];
         values[j] = m->values[i];
     }
+    free(m->hashes);
     free(m->keys);
     free(m->values);
+    m->hashes = hashes;
     m->keys = keys;
     m->values = values;
     m->cap = cap;
     return 0;
 }
 
-/* key must outlive the map (it is an arena string). */
-static int strmap_put(strmap_t *m, const char *key, void *value)
+/* key must outlive the map (it is an arena string); h is hash_str(key). */
+static int strmap_put_h(strmap_t *m, const char *key, uint64_t h, void *value)
 {
     if ((m->n + 1) * 10 > m->cap * 7 && strmap_grow(m) != 0) return -1;
-    size_t i = hash_str(key) & (m->cap - 1);
-    while (m->keys[i]) i = (i + 1) & (m->cap - 1);
+    size_t i = h & (m->cap - 1);
+    while (m->hashes[i]) i = (i + 1) & (m->cap - 1);
+    m->hashes[i] = h;
     m->keys[i] = key;
     m->values[i] = value;
     m->n++;
@@ -114,12 +124,13 @@ static int strmap_put(strmap_t *m, const char *key, void *value)
 static void strmap_clear(strmap_t *m)
 {
     if (m->n == 0) return;
-    memset(m->keys, 0, m->cap * sizeof *m->keys);
+    memset(m->hashes, 0, m->cap * sizeof *m->hashes);
     m->n = 0;
 }
 
 static void strmap_free(strmap_t *m)
 {
+    free(m->hashes);
     free(m->keys);
     free(m->values);
     memset(m, 0, sizeof *m);
@@ -508,13 +519,14 @@ void judge_claim(const policy_t *p, const member_history_t *h, const claim_event
 
 static member_history_t *member_get(engine_t *e, const char *member_id, bool create)
 {
-    member_history_t *m = strmap_get(&e->members, member_id);
+    uint64_t h = hash_str(member_id);
+    member_history_t *m = strmap_get_h(&e->members, member_id, h);
     if (m || !create) return m;
     m = arena_alloc(&e->arena, sizeof *m);
     if (!m) return NULL;
     memset(m, 0, sizeof *m);
     if (!(m->member_id = arena_strdup(&e->arena, member_id))) return NULL;
-    if (strmap_put(&e->members, m->member_id, m) != 0) return NULL;
+    if (strmap_put_h(&e->members, m->member_id, h, m) != 0) return NULL;
     return m;
 }
 
@@ -522,7 +534,7 @@ static member_history_t *member_get(engine_t *e, const char *member_id, bool cre
 static void *grow(arena_t *a, void *old, uint32_t n, uint32_t *cap, size_t size)
 {
     if (n < *cap) return old;
-    uint32_t ncap = *cap ? *cap * 2 : 4;
+    uint32_t ncap = *cap ? *cap * 2 : 2;
     void *p = arena_alloc(a, ncap * size);
     if (!p) return NULL;
     if (n) memcpy(p, old, n * size);
@@ -576,7 +588,7 @@ static const char *dup_or_null(arena_t *a, const char *s, bool *oom)
 }
 
 /* Copies d and its strings into the arena and indexes it by event_id. */
-static stored_t *store(engine_t *e, const determination_t *d, uint64_t fingerprint)
+static stored_t *store(engine_t *e, const determination_t *d, uint64_t fingerprint, uint64_t h)
 {
     stored_t *s = arena_alloc(&e->arena, sizeof *s);
     if (!s) return NULL;
@@ -588,14 +600,15 @@ static stored_t *store(engine_t *e, const determination_t *d, uint64_t fingerpri
     s->det.pa_id = dup_or_null(&e->arena, d->pa_id, &oom);
     s->det.claim_id = dup_or_null(&e->arena, d->claim_id, &oom);
     s->det.matched_pa_id = dup_or_null(&e->arena, d->matched_pa_id, &oom);
-    if (oom || strmap_put(&e->events, s->det.event_id, s) != 0) return NULL;
+    if (oom || strmap_put_h(&e->events, s->det.event_id, h, s) != 0) return NULL;
     return s;
 }
 
 int engine_load(engine_t *e, const determination_t *d, uint64_t fingerprint)
 {
-    if (strmap_get(&e->events, d->event_id)) return 0; /* loaded twice: keep the first */
-    stored_t *s = store(e, d, fingerprint);
+    uint64_t h = hash_str(d->event_id);
+    if (strmap_get_h(&e->events, d->event_id, h)) return 0; /* loaded twice: keep the first */
+    stored_t *s = store(e, d, fingerprint, h);
     if (!s) return -1;
     member_history_t *m = member_get(e, s->det.member_id, true);
     if (!m) return -1;
@@ -606,24 +619,24 @@ int engine_process(engine_t *e, const event_t *ev, const determination_t **out)
 {
     const char *event_id = event_id_of(ev);
     uint64_t fp = event_fingerprint(ev);
-    stored_t *seen = strmap_get(&e->events, event_id);
+    uint64_t h = hash_str(event_id);
+    stored_t *seen = strmap_get_h(&e->events, event_id, h);
     if (seen) {
         *out = &seen->det;
         return seen->fingerprint == 0 || seen->fingerprint == fp ? ENGINE_REPLAYED
                                                                  : ENGINE_REPLAYED_DIFFERENT;
     }
-    const member_history_t *h = member_get(e, event_member_of(ev), false);
-    if (!h) h = &EMPTY_HISTORY;
+    /* The member is created before judging so its history is found once; judging never fails. */
+    member_history_t *m = member_get(e, event_member_of(ev), true);
+    if (!m) return -1;
     determination_t d;
     if (ev->kind == EVENT_PRIOR_AUTH)
-        judge_prior_auth(e->policy, h, &ev->pa, &d);
+        judge_prior_auth(e->policy, m, &ev->pa, &d);
     else
-        judge_claim(e->policy, h, &ev->claim, &d);
+        judge_claim(e->policy, m, &ev->claim, &d);
     determination_id_for(event_id, d.determination_id);
-    stored_t *s = store(e, &d, fp);
-    if (!s) return -1;
-    member_history_t *m = member_get(e, s->det.member_id, true);
-    if (!m || history_apply(e, m, &s->det) != 0) return -1;
+    stored_t *s = store(e, &d, fp, h);
+    if (!s || history_apply(e, m, &s->det) != 0) return -1;
     *out = &s->det;
     return ENGINE_JUDGED;
 }

@@ -67,33 +67,45 @@ const char *event_member_of(const event_t *ev)
     return ev->kind == EVENT_CLAIM ? ev->claim.member_id : ev->pa.member_id;
 }
 
-/* FNV-1a over every field, with a tag byte between fields so that ("ab","c") and ("a","bc")
- * differ, and a distinct marker for null. */
+/* One streaming hash over every field, finalised once: each field is length-prefixed (a null
+ * string gets a length no string can have), so ("ab","c") and ("a","bc") differ. */
 typedef struct {
     uint64_t h;
 } fnv_t;
 
-static void fnv_bytes(fnv_t *f, const void *p, size_t n)
+static inline void fp_word(fnv_t *f, uint64_t w)
 {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) f->h = (f->h ^ b[i]) * 1099511628211ULL;
+    f->h = ((f->h << 5 | f->h >> 59) ^ w) * 0x517cc1b727220a95ULL;
 }
 
 static void fnv_str(fnv_t *f, const char *s)
 {
-    unsigned char tag = s ? 1 : 0;
-    fnv_bytes(f, &tag, 1);
-    if (s) fnv_bytes(f, s, strlen(s) + 1);
+    if (!s) {
+        fp_word(f, UINT64_MAX);
+        return;
+    }
+    size_t n = strlen(s);
+    fp_word(f, n);
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        fp_word(f, w);
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, s, n);
+        fp_word(f, w);
+    }
 }
 
 static void fnv_i64(fnv_t *f, int64_t v)
 {
-    fnv_bytes(f, &v, sizeof v);
+    fp_word(f, (uint64_t)v);
 }
 
 uint64_t event_fingerprint(const event_t *ev)
 {
-    fnv_t f = {14695981039346656037ULL};
+    fnv_t f = {0x9E3779B97F4A7C15ULL};
     fnv_i64(&f, ev->kind);
     if (ev->kind == EVENT_PRIOR_AUTH) {
         const pa_event_t *p = &ev->pa;
@@ -140,7 +152,14 @@ uint64_t event_fingerprint(const event_t *ev)
         fnv_str(&f, c->authorization_id);
         fnv_i64(&f, c->billed_amount_cents);
     }
-    return f.h;
+    /* Final avalanche (the murmur3 finaliser): the loop alone mixes weakly. */
+    uint64_t h = f.h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h ? h : 1;
 }
 
 bool utf8_valid(const char *str, size_t n)
