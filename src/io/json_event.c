@@ -188,20 +188,26 @@ static int read_hex4(const char *s, const char *end, unsigned *out)
  * not valid UTF-8 (contract §2) and is rejected here. */
 static int parse_string(parser_t *ps, char **out, size_t *outlen, const char *what)
 {
+    /* Skipping (out == NULL) must not write: the value may be parsed for real later. */
     char *s = ++ps->p, *w = s;
+    char scratch[4];
+    const bool write = out != NULL;
     for (;;) {
         if (ps->p >= ps->end) return perr(ps, "%s: unterminated string", what);
         unsigned char c = (unsigned char)*ps->p;
         if (c == '"') break;
         if (c < 0x20) return perr(ps, "%s: control character in string", what);
         if (c != '\\') {
-            *w++ = (char)c;
+            if (write) *w = (char)c;
+            w++;
             ps->p++;
             continue;
         }
         if (ps->end - ps->p < 2) return perr(ps, "%s: unterminated string", what);
         char e = ps->p[1];
         ps->p += 2;
+        char *w0 = w;
+        w = scratch;
         switch (e) {
         case '"':
             *w++ = '"';
@@ -241,7 +247,8 @@ static int parse_string(parser_t *ps, char **out, size_t *outlen, const char *wh
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 return perr(ps, "%s is not valid UTF-8 (unpaired surrogate)", what);
             }
-            /* The UTF-8 form is never longer than the escape it replaces, so w stays behind p. */
+            /* The UTF-8 form (<= 4 bytes) is never longer than the escape it replaces (>= 6
+             * bytes), so the in-place copy stays behind the read cursor. */
             if (cp < 0x80) {
                 *w++ = (char)cp;
             } else if (cp < 0x800) {
@@ -262,6 +269,9 @@ static int parse_string(parser_t *ps, char **out, size_t *outlen, const char *wh
         default:
             return perr(ps, "%s: bad escape in string", what);
         }
+        size_t produced = (size_t)(w - scratch);
+        if (write) memcpy(w0, scratch, produced);
+        w = w0 + produced;
     }
     ps->p++; /* closing quote */
     if (out) {
