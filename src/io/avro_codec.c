@@ -1,0 +1,1277 @@
+/* Confluent-framed Avro for the two input events and the determination, on avro-c's value API.
+ *
+ * avro-c 1.11.1 trusts its input: a string, bytes or array length read from the message is
+ * allocated before it is compared with what is left (a 5-byte body can ask for 2 GiB), a failed
+ * string read leaks, an enum index is stored without a range check, a union index is used to
+ * index the branch table without one (an out-of-bounds read), and avro_reader_is_eof() is
+ * always false for a memory reader. So every body is first walked here against a compiled copy
+ * of its schema: only a body the walker accepts (every length within the bytes left, every index
+ * in range, nothing after the record) is handed to avro_value_read. A bounding allocator is
+ * installed as a second line of defence. */
+#include "avro_codec.h"
+
+#include <avro.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schemas.h"
+
+/* Largest single allocation avro-c may make. Events are a few KiB; a bigger request can only
+ * come from a hostile length that slipped past the walker. */
+#define AVRO_ALLOC_LIMIT ((size_t)1 << 20)
+/* Largest encoded body (a determination is under 4 KiB). */
+#define ENCODE_LIMIT ((size_t)16 << 20)
+#define HEADER_LEN 5
+#define PLAN_MAX_DEPTH 16
+#define MSG_LEN 200
+
+enum { SCHEMA_PA = 0, SCHEMA_CLAIM = 1, SCHEMA_DETERMINATION = 2, SCHEMA_COUNT = 3 };
+static const char *const SCHEMA_NAMES[SCHEMA_COUNT] = {"prior_auth", "claim", "determination"};
+
+/* ------------------------------------------------------------------ bounded allocator */
+
+static void *bounded_alloc(void *user_data, void *ptr, size_t osize, size_t nsize)
+{
+    (void)user_data;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (nsize > AVRO_ALLOC_LIMIT) return NULL; /* avro-c reports ENOMEM and unwinds */
+    return realloc(ptr, nsize);
+}
+
+static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
+
+/* The allocator is process-wide in avro-c; it allocates exactly as the default one does
+ * (realloc/free), so memory allocated before the switch is still freed correctly. */
+static void install_allocator(void)
+{
+    avro_set_allocator(bounded_alloc, NULL);
+}
+
+/* ------------------------------------------------------------------ schema plan for the walker */
+
+/* A flat copy of a schema tree: one node per position (so each knows its own field path for
+ * messages), children contiguous in kids[]. Links are followed at compile time. */
+typedef struct {
+    avro_type_t type;
+    uint32_t n;     /* enum symbols, union branches, record fields, fixed size */
+    uint32_t kids;  /* index into plan.kids of the first child */
+    uint32_t min;   /* fewest bytes an encoding of this node takes (bounds block counts) */
+    char *path;     /* "prior_therapies[].drug"; "" for the root */
+    bool is_string; /* string rather than bytes */
+} pnode_t;
+
+typedef struct {
+    pnode_t *nodes;
+    size_t n_nodes, cap_nodes;
+    uint32_t *kids;
+    size_t n_kids, cap_kids;
+} plan_t;
+
+static void plan_free(plan_t *pl)
+{
+    for (size_t i = 0; i < pl->n_nodes; i++) free(pl->nodes[i].path);
+    free(pl->nodes);
+    free(pl->kids);
+    memset(pl, 0, sizeof *pl);
+}
+
+static char *path_join(const char *parent, const char *sep, const char *name)
+{
+    size_t a = strlen(parent), b = strlen(sep), c = strlen(name);
+    char *p = malloc(a + b + c + 1);
+    if (!p) return NULL;
+    memcpy(p, parent, a);
+    memcpy(p + a, sep, b);
+    memcpy(p + a + b, name, c + 1);
+    return p;
+}
+
+/* Compiles schema s into pl; returns the node index or -1. */
+static long plan_build(plan_t *pl, avro_schema_t s, const char *path, int depth, char *err,
+                       size_t errlen)
+{
+    while (is_avro_link(s)) s = avro_schema_link_target(s);
+    if (depth > PLAN_MAX_DEPTH) {
+        snprintf(err, errlen, "schema nests deeper than %d at %s", PLAN_MAX_DEPTH, path);
+        return -1;
+    }
+    if (pl->n_nodes == pl->cap_nodes) {
+        size_t cap = pl->cap_nodes ? pl->cap_nodes * 2 : 64;
+        pnode_t *n = realloc(pl->nodes, cap * sizeof *n);
+        if (!n) goto nomem;
+        pl->nodes = n;
+        pl->cap_nodes = cap;
+    }
+    size_t me = pl->n_nodes++;
+    pnode_t node = {.type = avro_typeof(s), .path = strdup(path)};
+    pl->nodes[me] = node;
+    if (!pl->nodes[me].path) goto nomem;
+
+    size_t nkids = 0;
+    switch (node.type) {
+    case AVRO_NULL:
+        node.min = 0;
+        break;
+    case AVRO_BOOLEAN:
+    case AVRO_INT32:
+    case AVRO_INT64:
+        node.min = 1;
+        break;
+    case AVRO_FLOAT:
+        node.min = 4;
+        break;
+    case AVRO_DOUBLE:
+        node.min = 8;
+        break;
+    case AVRO_STRING:
+    case AVRO_BYTES:
+        node.is_string = node.type == AVRO_STRING;
+        node.min = 1;
+        break;
+    case AVRO_FIXED:
+        node.n = (uint32_t)avro_schema_fixed_size(s);
+        node.min = node.n;
+        break;
+    case AVRO_ENUM:
+        node.n = (uint32_t)avro_schema_enum_number_of_symbols(s);
+        node.min = 1;
+        break;
+    case AVRO_UNION:
+        node.n = (uint32_t)avro_schema_union_size(s);
+        nkids = node.n;
+        break;
+    case AVRO_RECORD:
+        node.n = (uint32_t)avro_schema_record_size(s);
+        nkids = node.n;
+        break;
+    case AVRO_ARRAY:
+    case AVRO_MAP:
+        nkids = 1;
+        node.min = 1;
+        break;
+    default:
+        snprintf(err, errlen, "unsupported schema type at %s", path);
+        return -1;
+    }
+    /* Reserve this node's child slots before building the children, which append their own. */
+    if (pl->n_kids + nkids > pl->cap_kids) {
+        size_t cap = pl->cap_kids ? pl->cap_kids * 2 : 64;
+        while (cap < pl->n_kids + nkids) cap *= 2;
+        uint32_t *k = realloc(pl->kids, cap * sizeof *k);
+        if (!k) goto nomem;
+        pl->kids = k;
+        pl->cap_kids = cap;
+    }
+    node.kids = (uint32_t)pl->n_kids;
+    pl->n_kids += nkids;
+
+    uint32_t union_min = UINT32_MAX;
+    for (size_t i = 0; i < nkids; i++) {
+        avro_schema_t child;
+        char *cpath;
+        if (node.type == AVRO_RECORD) {
+            child = avro_schema_record_field_get_by_index(s, (int)i);
+            const char *fname = avro_schema_record_field_name(s, (int)i);
+            cpath = path[0] ? path_join(path, ".", fname) : strdup(fname);
+        } else if (node.type == AVRO_UNION) {
+            child = avro_schema_union_branch(s, (int)i);
+            cpath = strdup(path);
+        } else if (node.type == AVRO_ARRAY) {
+            child = avro_schema_array_items(s);
+            cpath = path_join(path, "[]", "");
+        } else {
+            child = avro_schema_map_values(s);
+            cpath = path_join(path, "{}", "");
+        }
+        if (!cpath) goto nomem;
+        long k = plan_build(pl, child, cpath, depth + 1, err, errlen);
+        free(cpath);
+        if (k < 0) return -1;
+        pl->kids[node.kids + i] = (uint32_t)k;
+        uint32_t kmin = pl->nodes[k].min;
+        if (node.type == AVRO_RECORD) node.min += kmin;
+        if (node.type == AVRO_UNION && kmin < union_min) union_min = kmin;
+    }
+    if (node.type == AVRO_UNION) node.min = 1 + (union_min == UINT32_MAX ? 0 : union_min);
+    node.path = pl->nodes[me].path;
+    pl->nodes[me] = node;
+    return (long)me;
+
+nomem:
+    snprintf(err, errlen, "out of memory compiling the schema");
+    return -1;
+}
+
+/* ------------------------------------------------------------------ the walker */
+
+/* What the contract (§2) allows; the walker reports breaking it as DECODE_INVALID, after the
+ * whole body has been checked for structure, so a message that is both truncated and
+ * over-long is reported as malformed. */
+typedef struct {
+    size_t max_string;
+    uint64_t max_items;
+} limits_t;
+
+typedef struct {
+    const unsigned char *p, *end;
+    const unsigned char *msg; /* start of the framed message, for offsets in messages */
+    const plan_t *plan;
+    limits_t lim;
+    const char *kind;
+    char *err;
+    size_t errlen;
+    bool invalid; /* a contract limit was broken; err holds the first such message */
+} walker_t;
+
+static int walk_fail(walker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int walk_fail(walker_t *w, const char *fmt, ...)
+{
+    char msg[MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(w->err, w->errlen, "%s: %s", w->kind, msg);
+    return -1;
+}
+
+static void walk_invalid(walker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void walk_invalid(walker_t *w, const char *fmt, ...)
+{
+    if (w->invalid) return; /* keep the first */
+    char msg[MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(w->err, w->errlen, "%s: %s", w->kind, msg);
+    w->invalid = true;
+}
+
+/* Offsets count from the start of the framed message, header included, so they match a hex
+ * dump of the Kafka value. */
+static size_t walk_off(const walker_t *w)
+{
+    return (size_t)(w->p - w->msg);
+}
+
+static size_t walk_left(const walker_t *w)
+{
+    return (size_t)(w->end - w->p);
+}
+
+static const char *field_label(const pnode_t *n)
+{
+    return n->path[0] ? n->path : "record";
+}
+
+/* A zigzag varint of at most 10 bytes whose value fits 64 bits (the 10th byte may only carry
+ * the top bit); avro-c accepts 10 bytes of 7 bits and silently drops the excess. */
+static int walk_long(walker_t *w, const pnode_t *n, int64_t *out)
+{
+    uint64_t v = 0;
+    size_t start = walk_off(w);
+    for (int i = 0;; i++) {
+        if (w->p >= w->end)
+            return walk_fail(w, "%s: input ends inside a number at offset %zu", field_label(n),
+                             start);
+        unsigned b = *w->p++;
+        if (i == 9 && b > 1)
+            return walk_fail(w, "%s: number at offset %zu overflows 64 bits", field_label(n),
+                             start);
+        v |= (uint64_t)(b & 0x7F) << (7 * i);
+        if (!(b & 0x80)) break;
+    }
+    *out = (int64_t)((v >> 1) ^ (0 - (v & 1)));
+    return 0;
+}
+
+static int walk_node(walker_t *w, uint32_t idx);
+
+static int walk_blocks(walker_t *w, const pnode_t *n)
+{
+    const pnode_t *item = &w->plan->nodes[w->plan->kids[n->kids]];
+    /* A map entry is its key (a string, at least its length byte) and its value. */
+    uint64_t item_min = n->type == AVRO_MAP ? 1u + item->min : item->min;
+    uint64_t total = 0;
+    for (;;) {
+        int64_t count, size = -1;
+        size_t at = walk_off(w);
+        if (walk_long(w, n, &count) != 0) return -1;
+        if (count == 0) break;
+        if (count < 0) {
+            if (count == INT64_MIN)
+                return walk_fail(w, "%s: bad block count at offset %zu", field_label(n), at);
+            count = -count;
+            if (walk_long(w, n, &size) != 0) return -1;
+            if (size < 0 || (uint64_t)size > walk_left(w))
+                return walk_fail(w,
+                                 "%s: block byte size %lld at offset %zu exceeds the %zu bytes "
+                                 "left",
+                                 field_label(n), (long long)size, at, walk_left(w));
+        }
+        /* Each item takes at least item_min bytes, so a count the input cannot hold is a lie;
+         * items of no bytes at all (array of null) are bounded by the item limit instead. */
+        if (item_min > 0 ? (uint64_t)count > walk_left(w) / item_min
+                         : total + (uint64_t)count > w->lim.max_items)
+            return walk_fail(w, "%s: block of %lld items at offset %zu exceeds the %zu bytes left",
+                             field_label(n), (long long)count, at, walk_left(w));
+        total += (uint64_t)count;
+        if (total > w->lim.max_items)
+            walk_invalid(w, "field %s has more than %llu items", n->path,
+                         (unsigned long long)w->lim.max_items);
+        const unsigned char *block = w->p;
+        for (int64_t i = 0; i < count; i++) {
+            if (n->type == AVRO_MAP) {
+                int64_t klen;
+                if (walk_long(w, n, &klen) != 0) return -1;
+                if (klen < 0 || (uint64_t)klen > walk_left(w))
+                    return walk_fail(w, "%s: key length %lld exceeds the %zu bytes left",
+                                     field_label(n), (long long)klen, walk_left(w));
+                w->p += klen;
+            }
+            if (walk_node(w, w->plan->kids[n->kids]) != 0) return -1;
+        }
+        if (size >= 0 && (uint64_t)size != (uint64_t)(w->p - block))
+            return walk_fail(w,
+                             "%s: block byte size %lld at offset %zu is not the %zu bytes of "
+                             "its items",
+                             field_label(n), (long long)size, at, (size_t)(w->p - block));
+    }
+    return 0;
+}
+
+static int walk_node(walker_t *w, uint32_t idx)
+{
+    const pnode_t *n = &w->plan->nodes[idx];
+    int64_t v;
+    size_t at = walk_off(w);
+    switch (n->type) {
+    case AVRO_NULL:
+        return 0;
+    case AVRO_BOOLEAN:
+        if (w->p >= w->end) return walk_fail(w, "%s: input ends at offset %zu", field_label(n), at);
+        if (*w->p > 1)
+            return walk_fail(w, "%s: boolean at offset %zu is not 0 or 1", field_label(n), at);
+        w->p++;
+        return 0;
+    case AVRO_INT32:
+        if (walk_long(w, n, &v) != 0) return -1;
+        if (v < INT32_MIN || v > INT32_MAX)
+            return walk_fail(w, "%s: int at offset %zu is out of the 32-bit range", field_label(n),
+                             at);
+        return 0;
+    case AVRO_INT64:
+        return walk_long(w, n, &v);
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE:
+    case AVRO_FIXED: {
+        size_t need = n->type == AVRO_FLOAT ? 4 : n->type == AVRO_DOUBLE ? 8 : n->n;
+        if (walk_left(w) < need)
+            return walk_fail(w, "%s: input ends at offset %zu", field_label(n), at);
+        w->p += need;
+        return 0;
+    }
+    case AVRO_STRING:
+    case AVRO_BYTES: {
+        const char *what = n->is_string ? "string" : "bytes";
+        if (walk_long(w, n, &v) != 0) return -1;
+        if (v < 0)
+            return walk_fail(w, "%s: negative %s length %lld at offset %zu", field_label(n), what,
+                             (long long)v, at);
+        if ((uint64_t)v > walk_left(w))
+            return walk_fail(w, "%s: %s length %lld exceeds the %zu bytes left at offset %zu",
+                             field_label(n), what, (long long)v, walk_left(w), at);
+        if (n->is_string && (uint64_t)v > w->lim.max_string)
+            walk_invalid(w, "field %s is %lld bytes, over the limit of %zu", n->path, (long long)v,
+                         w->lim.max_string);
+        w->p += v;
+        return 0;
+    }
+    case AVRO_ENUM:
+        if (walk_long(w, n, &v) != 0) return -1;
+        if (v < 0 || v >= (int64_t)n->n)
+            return walk_fail(w, "%s: enum index %lld at offset %zu is not one of the %u symbols",
+                             field_label(n), (long long)v, at, n->n);
+        return 0;
+    case AVRO_UNION:
+        if (walk_long(w, n, &v) != 0) return -1;
+        if (v < 0 || v >= (int64_t)n->n)
+            return walk_fail(w, "%s: union index %lld at offset %zu is not one of the %u branches",
+                             field_label(n), (long long)v, at, n->n);
+        return walk_node(w, w->plan->kids[n->kids + (uint32_t)v]);
+    case AVRO_RECORD:
+        for (uint32_t i = 0; i < n->n; i++)
+            if (walk_node(w, w->plan->kids[n->kids + i]) != 0) return -1;
+        return 0;
+    case AVRO_ARRAY:
+    case AVRO_MAP:
+        return walk_blocks(w, n);
+    default:
+        return walk_fail(w, "%s: unsupported schema type", field_label(n));
+    }
+}
+
+/* ------------------------------------------------------------------ event field tables */
+
+typedef enum {
+    F_STRING,
+    F_OPT_STRING,
+    F_TIMESTAMP,
+    F_DATE,
+    F_INT,
+    F_LONG,
+    F_OPT_LONG,
+    F_ENUM,
+    F_STRING_ARRAY,
+    F_THERAPY_ARRAY,
+} ftype_t;
+
+typedef enum { E_URGENCY, E_DISEASE, E_BRAF, E_LYMPHO } enum_kind_t;
+
+typedef struct {
+    const char *name;
+    ftype_t type;
+    size_t offset;     /* of the value in event_t */
+    size_t aux_offset; /* count of an array, bool of an optional long */
+    enum_kind_t enum_kind;
+} field_t;
+
+#define PA(f) offsetof(event_t, pa.f)
+#define CL(f) offsetof(event_t, claim.f)
+
+/* In schema order: the codec reads and writes fields by index, and codec_new checks that each
+ * schema field has this name and type. */
+static const field_t PA_FIELDS[] = {
+    {"event_id", F_STRING, PA(event_id), 0, 0},
+    {"pa_id", F_STRING, PA(pa_id), 0, 0},
+    {"received_at", F_TIMESTAMP, PA(received_at_ms), 0, 0},
+    {"urgency", F_ENUM, PA(urgency), 0, E_URGENCY},
+    {"member_id", F_STRING, PA(member_id), 0, 0},
+    {"birth_date", F_DATE, PA(birth_date), 0, 0},
+    {"diagnosis_codes", F_STRING_ARRAY, PA(diagnosis_codes), PA(n_diagnosis_codes), 0},
+    {"disease_status", F_ENUM, PA(disease_status), 0, E_DISEASE},
+    {"braf_v600", F_ENUM, PA(braf_v600), 0, E_BRAF},
+    {"prior_therapies", F_THERAPY_ARRAY, PA(prior_therapies), PA(n_prior_therapies), 0},
+    {"lymphodepletion", F_ENUM, PA(lymphodepletion), 0, E_LYMPHO},
+    {"prescriber_npi", F_STRING, PA(prescriber_npi), 0, 0},
+    {"prescriber_taxonomy", F_OPT_STRING, PA(prescriber_taxonomy), 0, 0},
+    {"consulting_npi", F_OPT_STRING, PA(consulting_npi), 0, 0},
+    {"consulting_taxonomy", F_OPT_STRING, PA(consulting_taxonomy), 0, 0},
+    {"requested_dose_cells", F_OPT_LONG, PA(requested_dose_cells), PA(has_requested_dose_cells), 0},
+};
+
+static const field_t CLAIM_FIELDS[] = {
+    {"event_id", F_STRING, CL(event_id), 0, 0},
+    {"claim_id", F_STRING, CL(claim_id), 0, 0},
+    {"line_number", F_INT, CL(line_number), 0, 0},
+    {"received_at", F_TIMESTAMP, CL(received_at_ms), 0, 0},
+    {"member_id", F_STRING, CL(member_id), 0, 0},
+    {"birth_date", F_DATE, CL(birth_date), 0, 0},
+    {"service_date", F_DATE, CL(service_date), 0, 0},
+    {"hcpcs_code", F_STRING, CL(hcpcs_code), 0, 0},
+    {"ndc", F_OPT_STRING, CL(ndc), 0, 0},
+    {"units", F_INT, CL(units), 0, 0},
+    {"dose_viable_cells", F_OPT_LONG, CL(dose_viable_cells), CL(has_dose_viable_cells), 0},
+    {"diagnosis_codes", F_STRING_ARRAY, CL(diagnosis_codes), CL(n_diagnosis_codes), 0},
+    {"rendering_npi", F_STRING, CL(rendering_npi), 0, 0},
+    {"authorization_id", F_OPT_STRING, CL(authorization_id), 0, 0},
+    {"billed_amount_cents", F_LONG, CL(billed_amount_cents), 0, 0},
+};
+
+#define N_PA_FIELDS (sizeof PA_FIELDS / sizeof *PA_FIELDS)
+#define N_CLAIM_FIELDS (sizeof CLAIM_FIELDS / sizeof *CLAIM_FIELDS)
+
+/* The event's enums are written through int pointers, as the JSON reader does. */
+_Static_assert(sizeof(urgency_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(disease_status_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(braf_status_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(lymphodepletion_t) == sizeof(int), "enum size");
+
+static int enum_count(enum_kind_t k)
+{
+    switch (k) {
+    case E_URGENCY:
+        return 2;
+    case E_DISEASE:
+        return 4;
+    case E_BRAF:
+        return 3;
+    default:
+        return 4;
+    }
+}
+
+static const char *enum_symbol(enum_kind_t k, int i)
+{
+    switch (k) {
+    case E_URGENCY:
+        return urgency_name((urgency_t)i);
+    case E_DISEASE:
+        return disease_status_name((disease_status_t)i);
+    case E_BRAF:
+        return braf_status_name((braf_status_t)i);
+    default:
+        return lymphodepletion_name((lymphodepletion_t)i);
+    }
+}
+
+/* Determination fields, in schema order. */
+enum {
+    D_DETERMINATION_ID,
+    D_EVENT_ID,
+    D_KIND,
+    D_MEMBER_ID,
+    D_PA_ID,
+    D_CLAIM_ID,
+    D_LINE_NUMBER,
+    D_POLICY_ID,
+    D_POLICY_VERSION,
+    D_OUTCOME,
+    D_X12_ACTION,
+    D_CRITERIA,
+    D_REASONS,
+    D_AUTHORIZATION,
+    D_MATCHED_PA_ID,
+    D_DECIDED_AT,
+    D_TOPIC,
+    D_PARTITION,
+    D_OFFSET,
+    D_COUNT
+};
+
+static const char *const DETERMINATION_FIELDS[D_COUNT] = {
+    "determination_id", "event_id",    "kind",      "member_id",      "pa_id",
+    "claim_id",         "line_number", "policy_id", "policy_version", "outcome",
+    "x12_action",       "criteria",    "reasons",   "authorization",  "matched_pa_id",
+    "decided_at",       "topic",       "partition", "offset"};
+
+/* ------------------------------------------------------------------ codec */
+
+struct avro_codec {
+    avro_codec_ids_t ids;
+    avro_schema_t schema[SCHEMA_COUNT];
+    avro_value_iface_t *iface[SCHEMA_COUNT];
+    avro_value_t value[SCHEMA_COUNT];
+    bool has_value[SCHEMA_COUNT];
+    plan_t plan[2]; /* the two event schemas */
+    avro_reader_t reader;
+    avro_writer_t writer;
+    char *scratch;
+    size_t scratch_cap;
+};
+
+const char *decode_status_name(decode_status_t s)
+{
+    switch (s) {
+    case DECODE_OK:
+        return "ok";
+    case DECODE_EMPTY:
+        return "empty";
+    case DECODE_BAD_MAGIC:
+        return "bad_magic";
+    case DECODE_UNKNOWN_SCHEMA:
+        return "unknown_schema";
+    case DECODE_MALFORMED:
+        return "malformed";
+    case DECODE_TRAILING_BYTES:
+        return "trailing_bytes";
+    case DECODE_INVALID:
+        return "invalid";
+    }
+    return "unknown";
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static avro_schema_t resolve(avro_schema_t s)
+{
+    while (s && is_avro_link(s)) s = avro_schema_link_target(s);
+    return s;
+}
+
+static bool is_optional_of(avro_schema_t s, avro_type_t t)
+{
+    s = resolve(s);
+    return is_avro_union(s) && avro_schema_union_size(s) == 2 &&
+           is_avro_null(resolve(avro_schema_union_branch(s, 0))) &&
+           avro_typeof(resolve(avro_schema_union_branch(s, 1))) == t;
+}
+
+static int check_enum(avro_schema_t s, enum_kind_t k, const char *field, char *err, size_t errlen)
+{
+    s = resolve(s);
+    if (!is_avro_enum(s) || avro_schema_enum_number_of_symbols(s) != enum_count(k))
+        return fail(err, errlen, "field %s: not the expected enum", field);
+    for (int i = 0; i < enum_count(k); i++)
+        if (strcmp(avro_schema_enum_get(s, i), enum_symbol(k, i)) != 0)
+            return fail(err, errlen, "field %s: symbol %d is not %s", field, i, enum_symbol(k, i));
+    return 0;
+}
+
+/* The codec reads and writes events by field index, so the schema must be exactly the table. */
+static int check_event_schema(avro_schema_t rec, const field_t *fields, size_t n, const char *kind,
+                              char *err, size_t errlen)
+{
+    if (!is_avro_record(rec) || avro_schema_record_size(rec) != n)
+        return fail(err, errlen, "%s schema: expected a record of %zu fields", kind, n);
+    for (size_t i = 0; i < n; i++) {
+        const field_t *f = &fields[i];
+        const char *name = avro_schema_record_field_name(rec, (int)i);
+        avro_schema_t s = resolve(avro_schema_record_field_get_by_index(rec, (int)i));
+        bool ok = name && strcmp(name, f->name) == 0;
+        if (ok) {
+            switch (f->type) {
+            case F_STRING:
+                ok = is_avro_string(s);
+                break;
+            case F_OPT_STRING:
+                ok = is_optional_of(s, AVRO_STRING);
+                break;
+            case F_TIMESTAMP:
+            case F_LONG:
+                ok = is_avro_int64(s);
+                break;
+            case F_DATE:
+            case F_INT:
+                ok = is_avro_int32(s);
+                break;
+            case F_OPT_LONG:
+                ok = is_optional_of(s, AVRO_INT64);
+                break;
+            case F_ENUM:
+                if (check_enum(s, f->enum_kind, f->name, err, errlen) != 0) return -1;
+                break;
+            case F_STRING_ARRAY:
+                ok = is_avro_array(s) && is_avro_string(resolve(avro_schema_array_items(s)));
+                break;
+            case F_THERAPY_ARRAY: {
+                avro_schema_t it = is_avro_array(s) ? resolve(avro_schema_array_items(s)) : NULL;
+                ok = it && is_avro_record(it) && avro_schema_record_size(it) == 3 &&
+                     strcmp(avro_schema_record_field_name(it, 0), "drug") == 0 &&
+                     is_avro_string(resolve(avro_schema_record_field_get_by_index(it, 0))) &&
+                     is_optional_of(avro_schema_record_field_get_by_index(it, 1), AVRO_INT32) &&
+                     is_optional_of(avro_schema_record_field_get_by_index(it, 2), AVRO_INT32);
+                break;
+            }
+            }
+        }
+        if (!ok)
+            return fail(err, errlen, "%s schema: field %zu is not %s of the expected type", kind, i,
+                        f->name);
+    }
+    return 0;
+}
+
+static int check_determination_schema(avro_schema_t rec, char *err, size_t errlen)
+{
+    if (!is_avro_record(rec) || avro_schema_record_size(rec) != D_COUNT)
+        return fail(err, errlen, "determination schema: expected a record of %d fields", D_COUNT);
+    for (int i = 0; i < D_COUNT; i++) {
+        const char *name = avro_schema_record_field_name(rec, i);
+        if (!name || strcmp(name, DETERMINATION_FIELDS[i]) != 0)
+            return fail(err, errlen, "determination schema: field %d is not %s", i,
+                        DETERMINATION_FIELDS[i]);
+    }
+    return 0;
+}
+
+avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errlen)
+{
+    pthread_once(&allocator_once, install_allocator);
+    avro_codec_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->ids = ids ? *ids : (avro_codec_ids_t){1, 2, 3};
+    if (c->ids.prior_auth_schema_id == c->ids.claim_schema_id ||
+        c->ids.prior_auth_schema_id == c->ids.determination_schema_id ||
+        c->ids.claim_schema_id == c->ids.determination_schema_id) {
+        fail(err, errlen, "the three schema ids must differ");
+        goto error;
+    }
+    for (int k = 0; k < SCHEMA_COUNT; k++) {
+        const char *text = amtagvi_schema_text(SCHEMA_NAMES[k]);
+        if (!text) {
+            fail(err, errlen, "schema %s is not compiled in", SCHEMA_NAMES[k]);
+            goto error;
+        }
+        if (avro_schema_from_json_length(text, strlen(text), &c->schema[k]) != 0) {
+            c->schema[k] = NULL;
+            fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
+            goto error;
+        }
+        if (!(c->iface[k] = avro_generic_class_from_schema(c->schema[k]))) {
+            fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
+            goto error;
+        }
+        if (avro_generic_value_new(c->iface[k], &c->value[k]) != 0) {
+            fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
+            goto error;
+        }
+        c->has_value[k] = true;
+    }
+    if (check_event_schema(c->schema[SCHEMA_PA], PA_FIELDS, N_PA_FIELDS, "prior_auth", err,
+                           errlen) != 0 ||
+        check_event_schema(c->schema[SCHEMA_CLAIM], CLAIM_FIELDS, N_CLAIM_FIELDS, "claim", err,
+                           errlen) != 0 ||
+        check_determination_schema(c->schema[SCHEMA_DETERMINATION], err, errlen) != 0)
+        goto error;
+    for (int k = 0; k < 2; k++)
+        if (plan_build(&c->plan[k], c->schema[k], "", 0, err, errlen) < 0) goto error;
+    c->reader = avro_reader_memory("", 0);
+    c->scratch_cap = 4096;
+    c->scratch = malloc(c->scratch_cap);
+    c->writer = c->scratch ? avro_writer_memory(c->scratch, (int64_t)c->scratch_cap) : NULL;
+    if (!c->reader || !c->writer) {
+        fail(err, errlen, "out of memory");
+        goto error;
+    }
+    return c;
+
+error:
+    avro_codec_free(c);
+    return NULL;
+}
+
+void avro_codec_free(avro_codec_t *c)
+{
+    if (!c) return;
+    for (int k = 0; k < SCHEMA_COUNT; k++) {
+        if (c->has_value[k]) avro_value_decref(&c->value[k]);
+        if (c->iface[k]) avro_value_iface_decref(c->iface[k]);
+        if (c->schema[k]) avro_schema_decref(c->schema[k]);
+    }
+    for (int k = 0; k < 2; k++) plan_free(&c->plan[k]);
+    if (c->reader) avro_reader_free(c->reader);
+    if (c->writer) avro_writer_free(c->writer);
+    free(c->scratch);
+    free(c);
+}
+
+/* ------------------------------------------------------------------ decode */
+
+typedef struct {
+    arena_t *arena;
+    const char *kind;
+    char *err;
+    size_t errlen;
+} fill_t;
+
+static decode_status_t fill_fail(fill_t *f, decode_status_t st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static decode_status_t fill_fail(fill_t *f, decode_status_t st, const char *fmt, ...)
+{
+    char msg[MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(f->err, f->errlen, "%s: %s", f->kind, msg);
+    return st;
+}
+
+/* avro-c failing after the walker accepted the body means the two disagree; report it as
+ * malformed with avro-c's reason (which names no values). */
+#define AVRO_TRY(f, call, field)                                                                   \
+    do {                                                                                           \
+        if ((call) != 0)                                                                           \
+            return fill_fail((f), DECODE_MALFORMED, "field %s: %s", (field), avro_strerror());     \
+    } while (0)
+
+static decode_status_t fill_string(fill_t *f, avro_value_t *v, const char **out, const char *field)
+{
+    const char *s;
+    size_t size;
+    AVRO_TRY(f, avro_value_get_string(v, &s, &size), field);
+    size_t n = size ? size - 1 : 0; /* avro-c counts the NUL it appends */
+    /* The event holds C strings: an embedded NUL would silently cut the value short. */
+    if (memchr(s, '\0', n))
+        return fill_fail(f, DECODE_INVALID, "field %s contains a NUL character", field);
+    if (!(*out = arena_strndup(f->arena, s, n)))
+        return fill_fail(f, DECODE_MALFORMED, "field %s: out of memory", field);
+    return DECODE_OK;
+}
+
+static decode_status_t fill_date(fill_t *f, avro_value_t *v, date_t *out, const char *field)
+{
+    int32_t d;
+    AVRO_TRY(f, avro_value_get_int(v, &d), field);
+    if (!date_in_range(d))
+        return fill_fail(f, DECODE_INVALID, "field %s is not a date within 0001-01-01..9999-12-31",
+                         field);
+    *out = d;
+    return DECODE_OK;
+}
+
+/* The union's branch: 0 is null. */
+static decode_status_t fill_branch(fill_t *f, avro_value_t *v, avro_value_t *branch, bool *present,
+                                   const char *field)
+{
+    int disc;
+    AVRO_TRY(f, avro_value_get_discriminant(v, &disc), field);
+    if (disc != 0 && disc != 1)
+        return fill_fail(f, DECODE_MALFORMED, "field %s: union index out of range", field);
+    *present = disc == 1;
+    if (*present) AVRO_TRY(f, avro_value_get_current_branch(v, branch), field);
+    return DECODE_OK;
+}
+
+static decode_status_t fill_opt_date(fill_t *f, avro_value_t *v, date_t *out, const char *field)
+{
+    avro_value_t b;
+    bool present;
+    decode_status_t st = fill_branch(f, v, &b, &present, field);
+    if (st != DECODE_OK) return st;
+    if (!present) {
+        *out = DATE_NULL;
+        return DECODE_OK;
+    }
+    return fill_date(f, &b, out, field);
+}
+
+static decode_status_t fill_field(fill_t *f, const field_t *fd, avro_value_t *v, event_t *ev)
+{
+    char *base = (char *)ev;
+    avro_value_t b, item;
+    bool present;
+    decode_status_t st;
+    size_t n;
+    int64_t l;
+    int32_t i32;
+    int sym;
+    switch (fd->type) {
+    case F_STRING:
+        return fill_string(f, v, (const char **)(base + fd->offset), fd->name);
+    case F_OPT_STRING:
+        if ((st = fill_branch(f, v, &b, &present, fd->name)) != DECODE_OK) return st;
+        *(const char **)(base + fd->offset) = NULL;
+        return present ? fill_string(f, &b, (const char **)(base + fd->offset), fd->name)
+                       : DECODE_OK;
+    case F_TIMESTAMP:
+        AVRO_TRY(f, avro_value_get_long(v, &l), fd->name);
+        /* The same span a JSON timestamp can say, so both forms accept the same events. */
+        if (l < (int64_t)DATE_MIN * MS_PER_DAY || l > ((int64_t)DATE_MAX + 1) * MS_PER_DAY - 1)
+            return fill_fail(f, DECODE_INVALID,
+                             "field %s is not a time within 0001-01-01..9999-12-31", fd->name);
+        *(int64_t *)(base + fd->offset) = l;
+        return DECODE_OK;
+    case F_DATE:
+        return fill_date(f, v, (date_t *)(base + fd->offset), fd->name);
+    case F_INT:
+        AVRO_TRY(f, avro_value_get_int(v, &i32), fd->name);
+        *(int32_t *)(base + fd->offset) = i32;
+        return DECODE_OK;
+    case F_LONG:
+        AVRO_TRY(f, avro_value_get_long(v, &l), fd->name);
+        *(int64_t *)(base + fd->offset) = l;
+        return DECODE_OK;
+    case F_OPT_LONG:
+        if ((st = fill_branch(f, v, &b, &present, fd->name)) != DECODE_OK) return st;
+        *(bool *)(base + fd->aux_offset) = present;
+        *(int64_t *)(base + fd->offset) = 0;
+        if (present) AVRO_TRY(f, avro_value_get_long(&b, (int64_t *)(base + fd->offset)), fd->name);
+        return DECODE_OK;
+    case F_ENUM:
+        AVRO_TRY(f, avro_value_get_enum(v, &sym), fd->name);
+        /* avro-c stores any index it reads; the walker has checked, this keeps it local. */
+        if (sym < 0 || sym >= enum_count(fd->enum_kind))
+            return fill_fail(f, DECODE_MALFORMED, "field %s: enum index out of range", fd->name);
+        *(int *)(base + fd->offset) = sym;
+        return DECODE_OK;
+    case F_STRING_ARRAY:
+    case F_THERAPY_ARRAY:
+        AVRO_TRY(f, avro_value_get_size(v, &n), fd->name);
+        if (n > EVENT_MAX_ARRAY_ITEMS)
+            return fill_fail(f, DECODE_INVALID, "field %s has more than %d items", fd->name,
+                             EVENT_MAX_ARRAY_ITEMS);
+        *(uint32_t *)(base + fd->aux_offset) = (uint32_t)n;
+        for (size_t i = 0; i < n; i++) {
+            AVRO_TRY(f, avro_value_get_by_index(v, i, &item, NULL), fd->name);
+            if (fd->type == F_STRING_ARRAY) {
+                const char **items = (const char **)(base + fd->offset);
+                char name[64];
+                snprintf(name, sizeof name, "%s[]", fd->name);
+                if ((st = fill_string(f, &item, &items[i], name)) != DECODE_OK) return st;
+                continue;
+            }
+            prior_therapy_t *t = (prior_therapy_t *)(base + fd->offset) + i;
+            avro_value_t drug, start, end;
+            AVRO_TRY(f, avro_value_get_by_index(&item, 0, &drug, NULL), fd->name);
+            AVRO_TRY(f, avro_value_get_by_index(&item, 1, &start, NULL), fd->name);
+            AVRO_TRY(f, avro_value_get_by_index(&item, 2, &end, NULL), fd->name);
+            if ((st = fill_string(f, &drug, &t->drug, "prior_therapies[].drug")) != DECODE_OK ||
+                (st = fill_opt_date(f, &start, &t->start_date, "prior_therapies[].start_date")) !=
+                    DECODE_OK ||
+                (st = fill_opt_date(f, &end, &t->end_date, "prior_therapies[].end_date")) !=
+                    DECODE_OK)
+                return st;
+        }
+        return DECODE_OK;
+    }
+    return fill_fail(f, DECODE_MALFORMED, "field %s: unknown field type", fd->name);
+}
+
+decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t len, event_t *out,
+                                        arena_t *arena, char *err, size_t errlen)
+{
+    const unsigned char *m = msg;
+    if (!m || len == 0) {
+        fail(err, errlen, "empty message");
+        return DECODE_EMPTY;
+    }
+    if (len < HEADER_LEN) {
+        fail(err, errlen, "message of %zu bytes is shorter than the 5-byte header", len);
+        return DECODE_BAD_MAGIC;
+    }
+    if (m[0] != 0) {
+        fail(err, errlen, "magic byte is 0x%02x, not 0", m[0]);
+        return DECODE_BAD_MAGIC;
+    }
+    int32_t id = (int32_t)((uint32_t)m[1] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 8 |
+                           (uint32_t)m[4]);
+    int k;
+    if (id == c->ids.prior_auth_schema_id) {
+        k = SCHEMA_PA;
+    } else if (id == c->ids.claim_schema_id) {
+        k = SCHEMA_CLAIM;
+    } else {
+        fail(err, errlen, "schema id %d is neither the prior_auth (%d) nor the claim (%d) schema",
+             id, c->ids.prior_auth_schema_id, c->ids.claim_schema_id);
+        return DECODE_UNKNOWN_SCHEMA;
+    }
+    const char *kind = SCHEMA_NAMES[k];
+
+    walker_t w = {.p = m + HEADER_LEN,
+                  .end = m + len,
+                  .msg = m,
+                  .plan = &c->plan[k],
+                  .lim = {EVENT_MAX_STRING_BYTES, EVENT_MAX_ARRAY_ITEMS},
+                  .kind = kind,
+                  .err = err,
+                  .errlen = errlen};
+    if (walk_node(&w, 0) != 0) return DECODE_MALFORMED;
+    if (w.p != w.end) {
+        fail(err, errlen, "%s: %zu bytes after the record, from offset %zu", kind, walk_left(&w),
+             walk_off(&w));
+        return DECODE_TRAILING_BYTES;
+    }
+    if (w.invalid) return DECODE_INVALID;
+
+    /* The walker vouches for every length and index, so avro-c allocates no more than the
+     * message holds. */
+    avro_value_t *rec = &c->value[k];
+    avro_reader_memory_set_source(c->reader, (const char *)(m + HEADER_LEN),
+                                  (int64_t)(len - HEADER_LEN));
+    if (avro_value_read(c->reader, rec) != 0) {
+        fail(err, errlen, "%s: %s", kind, avro_strerror());
+        return DECODE_MALFORMED;
+    }
+
+    memset(out, 0, sizeof *out);
+    out->kind = k == SCHEMA_PA ? EVENT_PRIOR_AUTH : EVENT_CLAIM;
+    const field_t *fields = k == SCHEMA_PA ? PA_FIELDS : CLAIM_FIELDS;
+    size_t nfields = k == SCHEMA_PA ? N_PA_FIELDS : N_CLAIM_FIELDS;
+    fill_t f = {arena, kind, err, errlen};
+    for (size_t i = 0; i < nfields; i++) {
+        avro_value_t v;
+        if (avro_value_get_by_index(rec, i, &v, NULL) != 0) {
+            fail(err, errlen, "%s: %s", kind, avro_strerror());
+            return DECODE_MALFORMED;
+        }
+        decode_status_t st = fill_field(&f, &fields[i], &v, out);
+        if (st != DECODE_OK) return st;
+    }
+    char inner[MSG_LEN];
+    if (event_check_strings(out, inner, sizeof inner) != 0) {
+        fail(err, errlen, "%s: %s", kind, inner);
+        return DECODE_INVALID;
+    }
+    return DECODE_OK;
+}
+
+/* ------------------------------------------------------------------ encode */
+
+/* Writes the value into the scratch buffer, growing it while avro-c reports it full, then
+ * appends the Confluent header and the body to out. */
+static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf_t *out, char *err,
+                        size_t errlen)
+{
+    for (;;) {
+        avro_writer_memory_set_dest(c->writer, c->scratch, (int64_t)c->scratch_cap);
+        int rc = avro_value_write(c->writer, v);
+        if (rc == 0) break;
+        if (rc != ENOSPC) return fail(err, errlen, "avro encoding failed: %s", avro_strerror());
+        if (c->scratch_cap >= ENCODE_LIMIT)
+            return fail(err, errlen, "encoded record exceeds %zu bytes", ENCODE_LIMIT);
+        char *bigger = realloc(c->scratch, c->scratch_cap * 2);
+        if (!bigger) return fail(err, errlen, "out of memory");
+        c->scratch = bigger;
+        c->scratch_cap *= 2;
+    }
+    size_t n = (size_t)avro_writer_tell(c->writer);
+    uint32_t id = (uint32_t)schema_id;
+    unsigned char hdr[HEADER_LEN] = {0, (unsigned char)(id >> 24), (unsigned char)(id >> 16),
+                                     (unsigned char)(id >> 8), (unsigned char)id};
+    if (buf_reserve(out, HEADER_LEN + n) != 0) return fail(err, errlen, "out of memory");
+    buf_append(out, hdr, HEADER_LEN);
+    buf_append(out, c->scratch, n);
+    return 0;
+}
+
+#define ENC(call, what)                                                                            \
+    do {                                                                                           \
+        if ((call) != 0) {                                                                         \
+            fail(err, errlen, "encoding %s: %s", (what), avro_strerror());                         \
+            goto cleanup;                                                                          \
+        }                                                                                          \
+    } while (0)
+
+static int set_opt_string(avro_value_t *v, const char *s)
+{
+    avro_value_t b;
+    if (avro_value_set_branch(v, s ? 1 : 0, &b) != 0) return -1;
+    return s ? avro_value_set_string(&b, s) : avro_value_set_null(&b);
+}
+
+static int set_opt_long(avro_value_t *v, bool present, int64_t x)
+{
+    avro_value_t b;
+    if (avro_value_set_branch(v, present ? 1 : 0, &b) != 0) return -1;
+    return present ? avro_value_set_long(&b, x) : avro_value_set_null(&b);
+}
+
+static int set_opt_int(avro_value_t *v, bool present, int32_t x)
+{
+    avro_value_t b;
+    if (avro_value_set_branch(v, present ? 1 : 0, &b) != 0) return -1;
+    return present ? avro_value_set_int(&b, x) : avro_value_set_null(&b);
+}
+
+int avro_codec_encode_event(avro_codec_t *c, const event_t *ev, buf_t *out, char *err,
+                            size_t errlen)
+{
+    int k = ev->kind == EVENT_PRIOR_AUTH ? SCHEMA_PA : SCHEMA_CLAIM;
+    const field_t *fields = k == SCHEMA_PA ? PA_FIELDS : CLAIM_FIELDS;
+    size_t nfields = k == SCHEMA_PA ? N_PA_FIELDS : N_CLAIM_FIELDS;
+    const char *base = (const char *)ev;
+    avro_value_t *rec = &c->value[k];
+    int rc = -1;
+
+    if (ev->kind != EVENT_PRIOR_AUTH && ev->kind != EVENT_CLAIM)
+        return fail(err, errlen, "unknown event kind");
+    ENC(avro_value_reset(rec), "the record");
+    for (size_t i = 0; i < nfields; i++) {
+        const field_t *fd = &fields[i];
+        avro_value_t v, item, b;
+        ENC(avro_value_get_by_index(rec, i, &v, NULL), fd->name);
+        switch (fd->type) {
+        case F_STRING: {
+            const char *s = *(const char *const *)(base + fd->offset);
+            if (!s) {
+                fail(err, errlen, "required field %s is null", fd->name);
+                goto cleanup;
+            }
+            ENC(avro_value_set_string(&v, s), fd->name);
+            break;
+        }
+        case F_OPT_STRING:
+            ENC(set_opt_string(&v, *(const char *const *)(base + fd->offset)), fd->name);
+            break;
+        case F_TIMESTAMP:
+        case F_LONG:
+            ENC(avro_value_set_long(&v, *(const int64_t *)(base + fd->offset)), fd->name);
+            break;
+        case F_DATE: {
+            date_t d = *(const date_t *)(base + fd->offset);
+            if (d == DATE_NULL) {
+                fail(err, errlen, "required field %s is null", fd->name);
+                goto cleanup;
+            }
+            ENC(avro_value_set_int(&v, d), fd->name);
+            break;
+        }
+        case F_INT:
+            ENC(avro_value_set_int(&v, *(const int32_t *)(base + fd->offset)), fd->name);
+            break;
+        case F_OPT_LONG:
+            ENC(set_opt_long(&v, *(const bool *)(base + fd->aux_offset),
+                             *(const int64_t *)(base + fd->offset)),
+                fd->name);
+            break;
+        case F_ENUM: {
+            int sym = *(const int *)(base + fd->offset);
+            if (sym < 0 || sym >= enum_count(fd->enum_kind)) {
+                fail(err, errlen, "field %s has no such symbol", fd->name);
+                goto cleanup;
+            }
+            ENC(avro_value_set_enum(&v, sym), fd->name);
+            break;
+        }
+        case F_STRING_ARRAY:
+        case F_THERAPY_ARRAY: {
+            uint32_t n = *(const uint32_t *)(base + fd->aux_offset);
+            if (n > EVENT_MAX_ARRAY_ITEMS) {
+                fail(err, errlen, "field %s has more than %d items", fd->name,
+                     EVENT_MAX_ARRAY_ITEMS);
+                goto cleanup;
+            }
+            for (uint32_t j = 0; j < n; j++) {
+                ENC(avro_value_append(&v, &item, NULL), fd->name);
+                if (fd->type == F_STRING_ARRAY) {
+                    const char *s = ((const char *const *)(base + fd->offset))[j];
+                    if (!s) {
+                        fail(err, errlen, "field %s has a null item", fd->name);
+                        goto cleanup;
+                    }
+                    ENC(avro_value_set_string(&item, s), fd->name);
+                    continue;
+                }
+                const prior_therapy_t *t = (const prior_therapy_t *)(base + fd->offset) + j;
+                if (!t->drug) {
+                    fail(err, errlen, "field prior_therapies[].drug is null");
+                    goto cleanup;
+                }
+                ENC(avro_value_get_by_index(&item, 0, &b, NULL), fd->name);
+                ENC(avro_value_set_string(&b, t->drug), fd->name);
+                ENC(avro_value_get_by_index(&item, 1, &b, NULL), fd->name);
+                ENC(set_opt_int(&b, t->start_date != DATE_NULL, t->start_date), fd->name);
+                ENC(avro_value_get_by_index(&item, 2, &b, NULL), fd->name);
+                ENC(set_opt_int(&b, t->end_date != DATE_NULL, t->end_date), fd->name);
+            }
+            break;
+        }
+        }
+    }
+    rc = encode_value(c, rec, k == SCHEMA_PA ? c->ids.prior_auth_schema_id : c->ids.claim_schema_id,
+                      out, err, errlen);
+cleanup:
+    return rc;
+}
+
+int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, const policy_t *p,
+                                    const determination_meta_t *meta, buf_t *out, char *err,
+                                    size_t errlen)
+{
+    avro_value_t *rec = &c->value[SCHEMA_DETERMINATION];
+    avro_value_t f[D_COUNT], b, item, x;
+    int rc = -1;
+    bool pa = d->kind == EVENT_PRIOR_AUTH;
+    int ncrit = criteria_count(d->kind);
+
+    if (d->kind != EVENT_PRIOR_AUTH && d->kind != EVENT_CLAIM)
+        return fail(err, errlen, "unknown determination kind");
+    if (!d->event_id || !d->member_id || !p || !p->policy_id)
+        return fail(err, errlen, "determination lacks event_id, member_id or policy_id");
+    if ((unsigned)d->outcome > OUTCOME_PENDED || d->n_reasons > MAX_CRITERIA)
+        return fail(err, errlen, "determination has an unknown outcome or too many reasons");
+    ENC(avro_value_reset(rec), "the record");
+    for (int i = 0; i < D_COUNT; i++) ENC(avro_value_get_by_index(rec, i, &f[i], NULL), "fields");
+
+    ENC(avro_value_set_string(&f[D_DETERMINATION_ID], d->determination_id), "determination_id");
+    ENC(avro_value_set_string(&f[D_EVENT_ID], d->event_id), "event_id");
+    ENC(avro_value_set_enum(&f[D_KIND], pa ? 0 : 1), "kind");
+    ENC(avro_value_set_string(&f[D_MEMBER_ID], d->member_id), "member_id");
+    ENC(set_opt_string(&f[D_PA_ID], pa ? d->pa_id : NULL), "pa_id");
+    ENC(set_opt_string(&f[D_CLAIM_ID], pa ? NULL : d->claim_id), "claim_id");
+    ENC(set_opt_int(&f[D_LINE_NUMBER], !pa, d->line_number), "line_number");
+    ENC(avro_value_set_string(&f[D_POLICY_ID], p->policy_id), "policy_id");
+    ENC(set_opt_int(&f[D_POLICY_VERSION], d->policy_version != DATE_NULL, d->policy_version),
+        "policy_version");
+    ENC(avro_value_set_enum(&f[D_OUTCOME], (int)d->outcome), "outcome");
+    ENC(set_opt_string(&f[D_X12_ACTION], x12_action_of(d)), "x12_action");
+
+    /* The generic map keeps insertion order, so criteria are written in the contract's order. */
+    for (int i = 0; i < ncrit; i++) {
+        if (d->criteria[i] > STATUS_NOT_APPLICABLE) {
+            fail(err, errlen, "criterion %s has an unknown status", criterion_name(d->kind, i));
+            goto cleanup;
+        }
+        ENC(avro_value_add(&f[D_CRITERIA], criterion_name(d->kind, i), &x, NULL, NULL), "criteria");
+        ENC(avro_value_set_enum(&x, d->criteria[i]), "criteria");
+    }
+
+    for (int i = 0; i < d->n_reasons; i++) {
+        const reason_t *r = &d->reasons[i];
+        const char *crit = criterion_name(d->kind, r->criterion);
+        const char *code = reason_code_name((reason_code_t)r->code);
+        if (!crit || !code || r->status > STATUS_NOT_APPLICABLE) {
+            fail(err, errlen, "reason %d has an unknown criterion, code or status", i);
+            goto cleanup;
+        }
+        const reason_info_t *info = policy_reason(p, d->kind, (reason_code_t)r->code);
+        ENC(avro_value_append(&f[D_REASONS], &item, NULL), "reasons");
+        ENC(avro_value_get_by_index(&item, 0, &x, NULL), "reasons");
+        ENC(avro_value_set_string(&x, crit), "reasons");
+        ENC(avro_value_get_by_index(&item, 1, &x, NULL), "reasons");
+        ENC(avro_value_set_string(&x, code), "reasons");
+        ENC(avro_value_get_by_index(&item, 2, &x, NULL), "reasons");
+        ENC(avro_value_set_enum(&x, r->status), "reasons");
+        /* An empty code in the policy file means the reason has none (null). */
+        ENC(avro_value_get_by_index(&item, 3, &x, NULL), "reasons");
+        ENC(set_opt_string(&x, info->group[0] ? info->group : NULL), "reasons");
+        ENC(avro_value_get_by_index(&item, 4, &x, NULL), "reasons");
+        ENC(set_opt_string(&x, info->carc[0] ? info->carc : NULL), "reasons");
+        ENC(avro_value_get_by_index(&item, 5, &x, NULL), "reasons");
+        ENC(set_opt_string(&x, info->rarc[0] ? info->rarc : NULL), "reasons");
+        /* Policy files give every reason of a kind a message; "" only if one somehow has none. */
+        ENC(avro_value_get_by_index(&item, 6, &x, NULL), "reasons");
+        ENC(avro_value_set_string(&x, info->message ? info->message : ""), "reasons");
+    }
+
+    if (d->has_authorization) {
+        if (!d->pa_id) {
+            fail(err, errlen, "authorization without a pa_id");
+            goto cleanup;
+        }
+        ENC(avro_value_set_branch(&f[D_AUTHORIZATION], 1, &b), "authorization");
+        ENC(avro_value_get_by_index(&b, 0, &x, NULL), "authorization");
+        ENC(avro_value_set_string(&x, d->pa_id), "authorization");
+        ENC(avro_value_get_by_index(&b, 1, &x, NULL), "authorization");
+        ENC(avro_value_set_int(&x, d->valid_from), "authorization");
+        ENC(avro_value_get_by_index(&b, 2, &x, NULL), "authorization");
+        ENC(avro_value_set_int(&x, d->valid_until), "authorization");
+        ENC(avro_value_get_by_index(&b, 3, &x, NULL), "authorization");
+        ENC(avro_value_set_int(&x, d->max_doses), "authorization");
+        ENC(avro_value_get_by_index(&b, 4, &x, NULL), "authorization");
+        ENC(avro_value_set_long(&x, d->dose_min_cells), "authorization");
+        ENC(avro_value_get_by_index(&b, 5, &x, NULL), "authorization");
+        ENC(avro_value_set_long(&x, d->dose_max_cells), "authorization");
+    } else {
+        ENC(avro_value_set_branch(&f[D_AUTHORIZATION], 0, &b), "authorization");
+        ENC(avro_value_set_null(&b), "authorization");
+    }
+    ENC(set_opt_string(&f[D_MATCHED_PA_ID], d->matched_pa_id), "matched_pa_id");
+
+    /* Without a worker (evaluate, tests) there is no source position: -1 says so. */
+    ENC(avro_value_set_long(&f[D_DECIDED_AT], meta ? meta->decided_at_ms : 0), "decided_at");
+    ENC(avro_value_set_string(&f[D_TOPIC], meta && meta->topic ? meta->topic : ""), "topic");
+    ENC(avro_value_set_int(&f[D_PARTITION], meta ? meta->partition : -1), "partition");
+    ENC(avro_value_set_long(&f[D_OFFSET], meta ? meta->offset : -1), "offset");
+
+    rc = encode_value(c, rec, c->ids.determination_schema_id, out, err, errlen);
+cleanup:
+    return rc;
+}
