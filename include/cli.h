@@ -12,6 +12,15 @@
 /** @brief `evaluate`: JSON Lines events on in, determinations on out (contract §9). */
 int cmd_evaluate(int argc, char **argv);
 
+/** @brief `run`: the Kafka worker. */
+int cmd_run(int argc, char **argv);
+/** @brief `migrate`: applies the embedded SQL migrations. */
+int cmd_migrate(int argc, char **argv);
+/** @brief `produce`: JSON Lines (or raw) -> Avro -> the events topic. */
+int cmd_produce(int argc, char **argv);
+/** @brief `dump`: prints a topic's messages as JSON Lines, hex-encoded. */
+int cmd_dump(int argc, char **argv);
+
 /**
  * @brief The policy file to use: --policy, else $AMTAGVI_POLICY_FILE, else the one shipped
  * with the build. Loads it or prints the problem and returns NULL.

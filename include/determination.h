@@ -134,6 +134,8 @@ const char *reason_code_name(reason_code_t code);
 /** @returns 0 and sets *out for a known reason code name, else -1. */
 int reason_code_from_name(const char *s, reason_code_t *out);
 int criterion_status_from_name(const char *s, criterion_status_t *out);
+/** @returns the criterion a reason code belongs to for a kind (each code has one), or -1. */
+int reason_criterion(event_kind_t kind, reason_code_t code);
 int outcome_from_name(const char *s, outcome_t *out);
 
 /**

@@ -15,9 +15,18 @@ static void usage(FILE *f)
           "commands:\n"
           "  evaluate [--policy FILE]   judge JSON Lines events from stdin, one determination\n"
           "                             (or rejection) per line on stdout\n"
+          "  run [--config FILE]        the worker: Kafka -> judge -> PostgreSQL -> outcomes\n"
+          "      [--print-config]       print the effective configuration (secrets masked)\n"
+          "  migrate [--config FILE]    apply the SQL migrations (safe to re-run)\n"
+          "  produce [--config FILE] [--topic T] [--raw] < events.jsonl\n"
+          "                             publish JSON Lines events as Avro, keyed by member_id\n"
+          "  dump --topic T [--config FILE] [--idle-ms MS]\n"
+          "                             print a topic's messages as JSON Lines (hex)\n"
           "  --help                     this text\n"
           "  --version                  version and policy file revision\n"
           "\n"
+          "Configuration: --config FILE (key = value lines), overridden by AMTAGVI_<KEY>\n"
+          "environment variables; see `run --print-config`.\n"
           "The policy file is --policy, else $AMTAGVI_POLICY_FILE, else " AMTAGVI_DEFAULT_POLICY
           ".\n",
           f);
@@ -65,6 +74,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "evaluate") == 0) return cmd_evaluate(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "produce") == 0) return cmd_produce(argc - 1, argv + 1);
+    if (strcmp(cmd, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
     fprintf(stderr, "amtagvi-adjudicator: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

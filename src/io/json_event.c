@@ -246,6 +246,10 @@ static int parse_string(parser_t *ps, char **out, size_t *outlen, const char *wh
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 return perr(ps, "%s is not valid UTF-8 (unpaired surrogate)", what);
+            } else if (cp == 0) {
+                /* Values are C strings; a NUL would silently cut one short. The Avro codec
+                 * rejects it too. */
+                return perr(ps, "%s contains a NUL character", what);
             }
             /* The UTF-8 form (<= 4 bytes) is never longer than the escape it replaces (>= 6
              * bytes), so the in-place copy stays behind the read cursor. */

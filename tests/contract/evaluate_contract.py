@@ -105,6 +105,7 @@ REJECT = [
     ("lone surrogate", line(with_(PA, member_id="\ud800")).replace(b"\\ud800", b"\\ud800"), "UTF-8"),
     ("raw invalid utf-8", line(with_(PA, member_id="XX")).replace(b'"XX"', b'"\xff\xfe"'), "UTF-8"),
     ("duplicate key", line(PA).replace(b'"pa_id": "PA-1"', b'"pa_id": "PA-1", "pa_id": "PA-2"'), "pa_id"),
+    ("NUL character", line(with_(PA, member_id="a\u0000b")), "NUL"),
     ("trailing garbage", line(PA).rstrip(b"\n") + b" x\n", "JSON"),
 ]
 for name, data, needle in REJECT:

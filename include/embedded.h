@@ -1,0 +1,18 @@
+/**
+ * @file embedded.h
+ * @brief Files compiled into the binary (see cmake/embed_schemas.cmake).
+ */
+#ifndef AMTAGVI_EMBEDDED_H
+#define AMTAGVI_EMBEDDED_H
+
+typedef struct {
+    const char *name; /**< file name without extension, e.g. "001_core" */
+    const char *text;
+} embedded_file_t;
+
+/** The schemas/ .avsc files, in name order, ended by {NULL, NULL}. */
+extern const embedded_file_t amtagvi_schema_files[];
+/** The sql/ .sql files, in name order (= migration order), ended by {NULL, NULL}. */
+extern const embedded_file_t amtagvi_migration_files[];
+
+#endif

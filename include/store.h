@@ -1,0 +1,115 @@
+/**
+ * @file store.h
+ * @brief The PostgreSQL adapter: migrations, history for a batch, and the batch transaction
+ * that makes determinations exactly-once (determinations, dead letters and consumer offsets
+ * commit together, fenced on the offsets the worker expects).
+ */
+#ifndef AMTAGVI_STORE_H
+#define AMTAGVI_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "determination.h"
+#include "engine.h"
+
+typedef struct store store_t;
+
+typedef enum {
+    STORE_OK = 0,
+    STORE_RETRY = 1,  /**< connection or server trouble: reconnect and retry the batch */
+    STORE_FENCED = 2, /**< the offsets moved under us: another worker owns a partition */
+} store_status_t;
+
+/** One new determination to insert, with the facts only the worker knows. */
+typedef struct {
+    const determination_t *det;
+    uint64_t fingerprint;
+    const void *payload;
+    size_t payload_len;
+    int64_t received_at_ms;
+    int64_t decided_at_ms;
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} store_row_t;
+
+typedef struct {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const char *reason;
+    const char *error;
+    const void *key;
+    size_t key_len;
+    const void *payload;
+    size_t payload_len;
+} store_dead_letter_t;
+
+/** A partition's position as the batch sees it. */
+typedef struct {
+    const char *topic;
+    int32_t partition;
+    int64_t expected_next; /**< what the worker believes the table says (the fence) */
+    int64_t new_next;      /**< after this batch */
+    int64_t published;     /**< determinations published up to here */
+} store_position_t;
+
+store_t *store_new(const char *url, const char *worker_id);
+void store_free(store_t *s);
+
+/** @returns the last error message (no PHI). */
+const char *store_error(const store_t *s);
+
+/** @brief (Re)connects if needed. @returns STORE_OK or STORE_RETRY. */
+store_status_t store_connect(store_t *s);
+
+/** @brief Applies the embedded migrations not yet applied, under an advisory lock. */
+store_status_t store_migrate(store_t *s, int *applied);
+
+/**
+ * @brief The stored position of a partition, creating it at start_offset when absent.
+ */
+store_status_t store_position(store_t *s, const char *group, const char *topic, int32_t partition,
+                              int64_t start_offset, int64_t *next, int64_t *published);
+
+/**
+ * @brief Loads, in one round trip, the stored determinations of the given members and event
+ * ids, in stream order, into the engine (engine_load).
+ */
+store_status_t store_load_history(store_t *s, engine_t *e, const char *const *members,
+                                  size_t n_members, const char *const *event_ids,
+                                  size_t n_event_ids);
+
+/**
+ * @brief The batch transaction: checks every partition's offset equals expected_next (else
+ * STORE_FENCED and nothing is written), COPYs the new determinations, inserts dead letters,
+ * and moves the offsets, then commits.
+ */
+store_status_t store_commit_batch(store_t *s, const char *group, const store_row_t *rows,
+                                  size_t n_rows, const store_dead_letter_t *dead, size_t n_dead,
+                                  const store_position_t *positions, size_t n_positions);
+
+/** @brief Records that everything below published is on the outcomes topic. */
+store_status_t store_mark_published(store_t *s, const char *group, const char *topic,
+                                    int32_t partition, int64_t published);
+
+/** Callback for each stored determination or dead letter to republish. */
+typedef int (*store_republish_cb)(void *ctx, const determination_t *d,
+                                  const store_dead_letter_t *dl, int64_t decided_at_ms,
+                                  const char *topic, int32_t partition, int64_t offset);
+
+/**
+ * @brief Calls cb for every determination and dead letter with source offset in
+ * [from, to) of the partition, in offset order (republish after a crash).
+ */
+store_status_t store_republish(store_t *s, const char *topic, int32_t partition, int64_t from,
+                               int64_t to, store_republish_cb cb, void *ctx);
+
+/** @brief Encodes a criteria trace ("MMNA...") and decodes it back. */
+void criteria_trace(const determination_t *d, char *out);
+int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d);
+
+#endif

@@ -1,0 +1,637 @@
+/* `run`: the worker. Kafka → judge → PostgreSQL → outcomes topic.
+ *
+ * Guarantees (docs/RELIABILITY.md):
+ * - exactly-once determinations in PostgreSQL: a batch's determinations, dead letters and the
+ *   consumer offsets commit in one transaction, fenced on the offsets this worker expects;
+ * - at-least-once outcomes with a stable determination_id: publishing follows the commit; a
+ *   crash between the two leaves consumer_offsets.published_offset behind next_offset, and the
+ *   worker that next takes the partition republishes that range from the database;
+ * - per-member order: a member's events share a partition (keyed by member_id) and a batch is
+ *   judged in consumption order with the history of earlier batches loaded from PostgreSQL.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "avro_codec.h"
+#include "buf.h"
+#include "cli.h"
+#include "config.h"
+#include "engine.h"
+#include "kafka.h"
+#include "log.h"
+#include "store.h"
+
+#define MAX_PARTS 1024
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct {
+    char topic[256];
+    int32_t partition;
+    int64_t expected_next; /* the database's next_offset as this worker last saw or wrote it */
+    int64_t published;     /* everything below is on the outcomes topic */
+    int64_t consumed;      /* next offset expected from the consumer (drops stale messages) */
+    bool eof;
+} part_t;
+
+typedef struct {
+    rd_kafka_message_t *msg;
+    decode_status_t status;
+    char error[256];
+    event_t event;
+    const determination_t *det;
+    bool is_new;
+} item_t;
+
+typedef struct {
+    config_t *cfg;
+    policy_t *policy;
+    avro_codec_t *codec;
+    engine_t *engine;
+    store_t *store;
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    part_t parts[MAX_PARTS];
+    size_t n_parts;
+    item_t *items;
+    size_t n_items;
+    arena_t arena;
+    buf_t frame;
+    long delivery_failures;
+    /* totals for the closing log line */
+    long batches, judged, replayed, dead;
+} worker_t;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Exponential backoff between retries while a dependency is down. */
+static int64_t backoff(worker_t *w, int64_t *delay)
+{
+    int64_t d = *delay;
+    sleep_ms(d);
+    *delay = d * 2 > w->cfg->retry_max_backoff_ms ? w->cfg->retry_max_backoff_ms : d * 2;
+    return d;
+}
+
+static part_t *find_part(worker_t *w, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < w->n_parts; i++)
+        if (w->parts[i].partition == partition && strcmp(w->parts[i].topic, topic) == 0)
+            return &w->parts[i];
+    return NULL;
+}
+
+static void drop_batch(worker_t *w)
+{
+    for (size_t i = 0; i < w->n_items; i++) rd_kafka_message_destroy(w->items[i].msg);
+    w->n_items = 0;
+}
+
+/* ------------------------------------------------------------------ publishing */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    worker_t *w = opaque;
+    if (m->err) {
+        w->delivery_failures++;
+        log_at(LOG_WARN, "delivery failed", "\"topic\":\"%s\",\"error\":\"%s\"",
+               rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    }
+}
+
+static int produce_determination(worker_t *w, const determination_t *d, int64_t decided_at_ms,
+                                 const char *topic, int32_t partition, int64_t offset)
+{
+    char err[256];
+    determination_meta_t meta = {decided_at_ms, topic, partition, offset};
+    buf_clear(&w->frame);
+    if (avro_codec_encode_determination(w->codec, d, w->policy, &meta, &w->frame, err,
+                                        sizeof err) != 0) {
+        log_at(LOG_ERROR, "cannot encode determination", "\"event_id\":\"%s\",\"error\":\"%s\"",
+               d->event_id, err);
+        return -1;
+    }
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            w->producer, RD_KAFKA_V_TOPIC(w->cfg->outcomes_topic),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(d->member_id, strlen(d->member_id)),
+            RD_KAFKA_V_VALUE(w->frame.data, w->frame.len),
+            RD_KAFKA_V_HEADER("determination_id", d->determination_id, UUID_STRING_LEN),
+            RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", rd_kafka_err2str(e));
+            return -1;
+        }
+        rd_kafka_poll(w->producer, 50);
+    }
+}
+
+static int produce_dead_letter(worker_t *w, const store_dead_letter_t *dl)
+{
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", dl->partition);
+    snprintf(off, sizeof off, "%lld", (long long)dl->offset);
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            w->producer, RD_KAFKA_V_TOPIC(w->cfg->dead_letter_topic),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(dl->key, dl->key_len),
+            RD_KAFKA_V_VALUE((void *)dl->payload, dl->payload_len),
+            RD_KAFKA_V_HEADER("reason", dl->reason, -1), RD_KAFKA_V_HEADER("error", dl->error, -1),
+            RD_KAFKA_V_HEADER("source_topic", dl->topic, -1),
+            RD_KAFKA_V_HEADER("source_partition", part, -1),
+            RD_KAFKA_V_HEADER("source_offset", off, -1), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", rd_kafka_err2str(e));
+            return -1;
+        }
+        rd_kafka_poll(w->producer, 50);
+    }
+}
+
+/* Waits until every queued message is acknowledged. @returns 0 if all were delivered. */
+static int flush_producer(worker_t *w)
+{
+    long before = w->delivery_failures;
+    while (rd_kafka_outq_len(w->producer) > 0) rd_kafka_flush(w->producer, 1000);
+    return w->delivery_failures == before ? 0 : -1;
+}
+
+static int republish_cb(void *ctx, const determination_t *d, const store_dead_letter_t *dl,
+                        int64_t decided_at_ms, const char *topic, int32_t partition, int64_t offset)
+{
+    worker_t *w = ctx;
+    return d ? produce_determination(w, d, decided_at_ms, topic, partition, offset)
+             : produce_dead_letter(w, dl);
+}
+
+/* ------------------------------------------------------------------ rebalance */
+
+/* Takes a partition: reads its position from the database, republishes whatever a crashed
+ * worker committed but may not have published, and returns where consuming resumes. */
+static int64_t take_partition(worker_t *w, const char *topic, int32_t partition)
+{
+    int64_t delay = 100;
+    for (;;) {
+        int64_t next, published;
+        store_status_t st =
+            store_position(w->store, w->cfg->group_id, topic, partition, 0, &next, &published);
+        if (st == STORE_OK && published < next) {
+            log_at(LOG_INFO, "republishing committed range",
+                   "\"topic\":\"%s\",\"partition\":%d,"
+                   "\"from\":%lld,\"to\":%lld",
+                   topic, partition, (long long)published, (long long)next);
+            st = store_republish(w->store, topic, partition, published, next, republish_cb, w);
+            if (st == STORE_OK && flush_producer(w) != 0) st = STORE_RETRY;
+            if (st == STORE_OK)
+                st = store_mark_published(w->store, w->cfg->group_id, topic, partition, next);
+            if (st == STORE_OK) published = next;
+        }
+        if (st == STORE_OK) {
+            if (w->n_parts < MAX_PARTS) {
+                part_t *p = &w->parts[w->n_parts++];
+                snprintf(p->topic, sizeof p->topic, "%s", topic);
+                p->partition = partition;
+                p->expected_next = next;
+                p->consumed = next;
+                p->published = published;
+                p->eof = false;
+            }
+            return next;
+        }
+        log_at(LOG_WARN, "cannot read partition position; retrying",
+               "\"topic\":\"%s\",\"partition\":%d,\"error\":\"%s\"", topic, partition,
+               store_error(w->store));
+        backoff(w, &delay);
+        if (stop_requested) return next;
+    }
+}
+
+static void release_partitions(worker_t *w)
+{
+    /* Record what this worker published so the next owner republishes nothing. */
+    for (size_t i = 0; i < w->n_parts; i++) {
+        part_t *p = &w->parts[i];
+        if (p->published > 0)
+            store_mark_published(w->store, w->cfg->group_id, p->topic, p->partition, p->published);
+    }
+    w->n_parts = 0;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    worker_t *w = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++)
+            parts->elems[i].offset =
+                take_partition(w, parts->elems[i].topic, parts->elems[i].partition);
+        log_at(LOG_INFO, "partitions assigned", "\"count\":%d", parts->cnt);
+        rd_kafka_assign(rk, parts);
+    } else {
+        /* Whatever the batch in hand holds came from partitions that may now belong to another
+         * worker: it was never committed, so dropping it loses nothing. */
+        drop_batch(w);
+        flush_producer(w);
+        release_partitions(w);
+        log_at(LOG_INFO, "partitions revoked", "\"count\":%d", parts->cnt);
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+/* ------------------------------------------------------------------ one batch */
+
+static void decode_items(worker_t *w)
+{
+    arena_reset(&w->arena);
+    for (size_t i = 0; i < w->n_items; i++) {
+        item_t *it = &w->items[i];
+        rd_kafka_message_t *m = it->msg;
+        it->det = NULL;
+        it->is_new = false;
+        it->error[0] = '\0';
+        if (!m->key || m->key_len == 0) {
+            it->status = DECODE_INVALID;
+            snprintf(it->error, sizeof it->error, "message has no key (member_id expected)");
+            continue;
+        }
+        it->status = avro_codec_decode_event(w->codec, m->payload, m->len, &it->event, &w->arena,
+                                             it->error, sizeof it->error);
+        if (it->status != DECODE_OK) continue;
+        const char *member = event_member_of(&it->event);
+        if (strlen(member) != m->key_len || memcmp(member, m->key, m->key_len) != 0) {
+            /* A key other than the member breaks per-member ordering (contract §1). */
+            it->status = DECODE_INVALID;
+            snprintf(it->error, sizeof it->error, "message key is not the event's member_id");
+        }
+    }
+}
+
+static int process_batch(worker_t *w)
+{
+    decode_items(w);
+    const char **members = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *members);
+    const char **ids = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *ids);
+    store_row_t *rows = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *rows);
+    store_dead_letter_t *dead = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *dead);
+    store_position_t *pos = arena_alloc(&w->arena, (w->n_parts + 1) * sizeof *pos);
+    if (!members || !ids || !rows || !dead || !pos) return -1;
+
+    int64_t delay = 100;
+    for (;;) {
+        if (stop_requested && w->n_items == 0) return 0;
+        size_t n_members = 0, n_ids = 0, n_rows = 0, n_dead = 0, n_pos = 0;
+        long judged = 0, replayed = 0;
+        for (size_t i = 0; i < w->n_items; i++) {
+            if (w->items[i].status != DECODE_OK) continue;
+            members[n_members++] = event_member_of(&w->items[i].event);
+            ids[n_ids++] = event_id_of(&w->items[i].event);
+        }
+        engine_reset(w->engine);
+        store_status_t st = store_load_history(w->store, w->engine, members, n_members, ids, n_ids);
+        const int64_t decided_at = now_ms();
+        for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
+            item_t *it = &w->items[i];
+            rd_kafka_message_t *m = it->msg;
+            const char *topic = rd_kafka_topic_name(m->rkt);
+            if (it->status != DECODE_OK) {
+                dead[n_dead++] = (store_dead_letter_t){
+                    topic,     m->partition, m->offset,  decode_status_name(it->status),
+                    it->error, m->key,       m->key_len, m->payload,
+                    m->len};
+                continue;
+            }
+            int r = engine_process(w->engine, &it->event, &it->det);
+            if (r < 0) return -1;
+            it->is_new = r == ENGINE_JUDGED;
+            if (r == ENGINE_REPLAYED_DIFFERENT)
+                log_at(LOG_WARN, "replayed event_id with different content",
+                       "\"event_id\":\"%s\",\"partition\":%d,\"offset\":%lld", it->det->event_id,
+                       m->partition, (long long)m->offset);
+            if (!it->is_new) {
+                replayed++;
+                continue;
+            }
+            judged++;
+            int64_t received = it->event.kind == EVENT_CLAIM ? it->event.claim.received_at_ms
+                                                             : it->event.pa.received_at_ms;
+            rows[n_rows++] = (store_row_t){it->det,    event_fingerprint(&it->event),
+                                           m->payload, m->len,
+                                           received,   decided_at,
+                                           topic,      m->partition,
+                                           m->offset};
+        }
+        /* New positions: one past the last offset of each partition in the batch. */
+        for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
+            rd_kafka_message_t *m = w->items[i].msg;
+            const char *topic = rd_kafka_topic_name(m->rkt);
+            part_t *p = find_part(w, topic, m->partition);
+            size_t k;
+            for (k = 0; k < n_pos; k++)
+                if (pos[k].partition == m->partition && strcmp(pos[k].topic, topic) == 0) break;
+            if (k == n_pos) {
+                if (!p) continue; /* not ours any more: dropped by the rebalance handler */
+                pos[n_pos++] = (store_position_t){p->topic, p->partition, p->expected_next,
+                                                  m->offset + 1, p->published};
+            } else if (m->offset + 1 > pos[k].new_next) {
+                pos[k].new_next = m->offset + 1;
+            }
+        }
+        if (st == STORE_OK)
+            st = store_commit_batch(w->store, w->cfg->group_id, rows, n_rows, dead, n_dead, pos,
+                                    n_pos);
+        if (st == STORE_FENCED) {
+            log_at(LOG_WARN, "batch fenced; re-reading positions", "\"error\":\"%s\"",
+                   store_error(w->store));
+            /* Resume every batch partition from what the database says; if another worker
+             * owns it, the coming rebalance takes it from us. */
+            for (size_t k = 0; k < n_pos; k++) {
+                part_t *p = find_part(w, pos[k].topic, pos[k].partition);
+                int64_t next, published;
+                if (p && store_position(w->store, w->cfg->group_id, p->topic, p->partition, 0,
+                                        &next, &published) == STORE_OK) {
+                    p->expected_next = p->consumed = next;
+                    p->published = published;
+                    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+                    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = next;
+                    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
+                    if (e) rd_kafka_error_destroy(e);
+                    rd_kafka_topic_partition_list_destroy(l);
+                }
+            }
+            drop_batch(w);
+            return 0;
+        }
+        if (st == STORE_RETRY) {
+            int64_t d = backoff(w, &delay);
+            log_at(LOG_WARN, "database unavailable; retrying batch",
+                   "\"error\":\"%s\",\"retry_in_ms\":%lld", store_error(w->store), (long long)d);
+            continue;
+        }
+        for (size_t k = 0; k < n_pos; k++) {
+            part_t *p = find_part(w, pos[k].topic, pos[k].partition);
+            if (p) p->expected_next = pos[k].new_next;
+        }
+        w->judged += judged;
+        w->replayed += replayed;
+        w->dead += (long)n_dead;
+        w->batches++;
+
+        /* Publish after the commit. Replays are published again too: the redelivered event
+         * gets its stored determination, with the same determination_id. */
+        for (;;) {
+            int rc = 0;
+            for (size_t i = 0; i < w->n_items && rc == 0; i++) {
+                item_t *it = &w->items[i];
+                rd_kafka_message_t *m = it->msg;
+                const char *topic = rd_kafka_topic_name(m->rkt);
+                if (it->status == DECODE_OK)
+                    rc = produce_determination(w, it->det, decided_at, topic, m->partition,
+                                               m->offset);
+            }
+            for (size_t i = 0; i < n_dead && rc == 0; i++) rc = produce_dead_letter(w, &dead[i]);
+            if (rc == 0 && flush_producer(w) == 0) break;
+            int64_t d = backoff(w, &delay);
+            log_at(LOG_WARN, "publishing failed; republishing the batch", "\"retry_in_ms\":%lld",
+                   (long long)d);
+        }
+        rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n_pos);
+        for (size_t k = 0; k < n_pos; k++) {
+            part_t *p = find_part(w, pos[k].topic, pos[k].partition);
+            if (p) p->published = pos[k].new_next;
+            rd_kafka_topic_partition_list_add(commit, pos[k].topic, pos[k].partition)->offset =
+                pos[k].new_next;
+        }
+        /* Mirror to Kafka for lag tooling only; the database is the source of truth. */
+        if (commit->cnt) rd_kafka_commit(w->consumer, commit, 1);
+        rd_kafka_topic_partition_list_destroy(commit);
+        log_at(LOG_DEBUG, "batch committed",
+               "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu", w->n_items,
+               judged, replayed, n_dead);
+        drop_batch(w);
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ main loop */
+
+static bool all_at_end(const worker_t *w)
+{
+    if (w->n_parts == 0) return false;
+    for (size_t i = 0; i < w->n_parts; i++)
+        if (!w->parts[i].eof) return false;
+    return true;
+}
+
+static int run_loop(worker_t *w)
+{
+    const size_t max = (size_t)w->cfg->batch_max_messages;
+    int64_t last_message = mono_ms();
+    while (!stop_requested) {
+        int64_t deadline = 0;
+        while (w->n_items < max && !stop_requested) {
+            int64_t now = mono_ms();
+            if (deadline && now >= deadline) break;
+            int timeout = deadline ? (int)(deadline - now) : 100;
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, timeout);
+            if (!m) {
+                if (!deadline) break; /* idle: let the loop check for shutdown */
+                continue;
+            }
+            if (m->err) {
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    part_t *p = find_part(w, rd_kafka_topic_name(m->rkt), m->partition);
+                    if (p) p->eof = true;
+                } else if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                    char reason[256];
+                    rd_kafka_fatal_error(w->consumer, reason, sizeof reason);
+                    log_at(LOG_ERROR, "fatal Kafka error", "\"error\":\"%s\"", reason);
+                    rd_kafka_message_destroy(m);
+                    return 1;
+                } else {
+                    log_at(LOG_WARN, "consumer error", "\"error\":\"%s\"",
+                           rd_kafka_message_errstr(m));
+                }
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            part_t *p = find_part(w, rd_kafka_topic_name(m->rkt), m->partition);
+            if (!p || m->offset < p->consumed) {
+                /* Not ours, or older than our position: a stale fetch from before a rebalance
+                 * or a seek. The database position decides; drop it. */
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            p->consumed = m->offset + 1;
+            p->eof = false;
+            w->items[w->n_items++].msg = m;
+            if (!deadline) deadline = mono_ms() + w->cfg->batch_max_ms;
+        }
+        if (w->n_items) {
+            if (process_batch(w) != 0) {
+                log_at(LOG_ERROR, "out of memory in batch", NULL);
+                return 1;
+            }
+            last_message = mono_ms();
+        } else if (w->cfg->exit_when_idle_ms > 0 && all_at_end(w) &&
+                   mono_ms() - last_message >= w->cfg->exit_when_idle_ms) {
+            log_at(LOG_INFO, "idle and at the end of every partition; stopping", NULL);
+            break;
+        }
+    }
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    bool print_config = false;
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"print-config", no_argument, 0, 'P'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (c == 'c')
+            config_path = optarg;
+        else if (c == 'P')
+            print_config = true;
+        else {
+            fputs("usage: amtagvi-adjudicator run [--config FILE] [--print-config]\n",
+                  c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    config_t cfg;
+    char err[512];
+    if (config_load(&cfg, config_path, err, sizeof err) != 0) {
+        fprintf(stderr, "amtagvi-adjudicator: configuration: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    if (print_config) {
+        config_print(&cfg, stdout);
+        config_free(&cfg);
+        return 0;
+    }
+    log_set_level(cfg.log_level);
+    int rc = 1;
+    worker_t *w = calloc(1, sizeof *w);
+    w->cfg = &cfg;
+    w->items = calloc((size_t)cfg.batch_max_messages, sizeof *w->items);
+    w->policy = cli_load_policy(cfg.policy_file[0] ? cfg.policy_file : NULL);
+    avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
+                            (int32_t)cfg.determination_schema_id};
+    if (!w->items || !w->policy) goto cleanup;
+    if (!(w->codec = avro_codec_new(&ids, err, sizeof err))) {
+        log_at(LOG_ERROR, "avro codec", "\"error\":\"%s\"", err);
+        goto cleanup;
+    }
+    w->engine = engine_new(w->policy);
+    w->store = store_new(cfg.database_url, cfg.worker_id);
+
+    rd_kafka_conf_t *pconf = kafka_conf_new(&cfg, KAFKA_PRODUCER, err, sizeof err);
+    if (!pconf) {
+        log_at(LOG_ERROR, "kafka producer configuration", "\"error\":\"%s\"", err);
+        goto cleanup;
+    }
+    rd_kafka_conf_set_dr_msg_cb(pconf, dr_cb);
+    rd_kafka_conf_set_opaque(pconf, w);
+    if (!(w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err))) {
+        log_at(LOG_ERROR, "kafka producer", "\"error\":\"%s\"", err);
+        goto cleanup;
+    }
+    rd_kafka_conf_t *cconf = kafka_conf_new(&cfg, KAFKA_CONSUMER, err, sizeof err);
+    if (!cconf) {
+        log_at(LOG_ERROR, "kafka consumer configuration", "\"error\":\"%s\"", err);
+        goto cleanup;
+    }
+    rd_kafka_conf_set_rebalance_cb(cconf, rebalance_cb);
+    rd_kafka_conf_set_opaque(cconf, w);
+    if (!(w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, err, sizeof err))) {
+        log_at(LOG_ERROR, "kafka consumer", "\"error\":\"%s\"", err);
+        goto cleanup;
+    }
+    rd_kafka_poll_set_consumer(w->consumer);
+
+    /* The database must be reachable before joining the group: positions come from it. */
+    for (int64_t delay = 100; store_connect(w->store) != STORE_OK && !stop_requested;) {
+        log_at(LOG_WARN, "database unavailable; retrying", "\"error\":\"%s\"",
+               store_error(w->store));
+        backoff(w, &delay);
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    rd_kafka_topic_partition_list_t *topics = kafka_topic_list(cfg.topics);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(w->consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) {
+        log_at(LOG_ERROR, "subscribe failed", "\"error\":\"%s\"", rd_kafka_err2str(e));
+        goto cleanup;
+    }
+    log_at(LOG_INFO, "worker started",
+           "\"worker_id\":\"%s\",\"group\":\"%s\",\"topics\":\"%s\",\"policy_file\":\"%s\"",
+           cfg.worker_id, cfg.group_id, cfg.topics, w->policy->file_version);
+    rc = run_loop(w);
+    /* SIGTERM/SIGINT: the batch in hand has been committed and published by now. */
+    rd_kafka_consumer_close(w->consumer);
+    log_at(LOG_INFO, "worker stopped",
+           "\"batches\":%ld,\"judged\":%ld,\"replayed\":%ld,"
+           "\"dead_letters\":%ld",
+           w->batches, w->judged, w->replayed, w->dead);
+
+cleanup:
+    if (w->consumer) rd_kafka_destroy(w->consumer);
+    if (w->producer) {
+        flush_producer(w);
+        rd_kafka_destroy(w->producer);
+    }
+    drop_batch(w);
+    store_free(w->store);
+    engine_free(w->engine);
+    avro_codec_free(w->codec);
+    policy_free(w->policy);
+    arena_free(&w->arena);
+    buf_free(&w->frame);
+    free(w->items);
+    free(w);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,247 @@
+/* The configuration table. No option is parsed anywhere else. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum { OPT_STRING, OPT_INT } opt_type_t;
+
+typedef struct {
+    const char *key;
+    opt_type_t type;
+    size_t offset;
+    const char *def;
+    int64_t min, max;
+    bool secret;
+    const char *help;
+} option_t;
+
+#define S(field) offsetof(config_t, field)
+
+static const option_t OPTIONS[] = {
+    {"brokers", OPT_STRING, S(brokers), "127.0.0.1:9092", 0, 0, false, "Kafka bootstrap servers"},
+    {"group.id", OPT_STRING, S(group_id), "amtagvi-adjudicator", 0, 0, false,
+     "consumer group of the workers"},
+    {"topics", OPT_STRING, S(topics), "amtagvi.events.v1", 0, 0, false,
+     "comma-separated input topics (PA requests and claim lines, keyed by member_id)"},
+    {"outcomes.topic", OPT_STRING, S(outcomes_topic), "amtagvi.determinations.v1", 0, 0, false,
+     "where determinations are published"},
+    {"dead_letter.topic", OPT_STRING, S(dead_letter_topic), "amtagvi.dead-letter.v1", 0, 0, false,
+     "where undecodable or invalid messages go"},
+    {"database.url", OPT_STRING, S(database_url), "postgresql://127.0.0.1:5432/amtagvi", 0, 0, true,
+     "libpq URL or conninfo; set the password via AMTAGVI_DATABASE_URL or PGPASSWORD"},
+    {"policy.file", OPT_STRING, S(policy_file), "", 0, 0, false,
+     "policy data file (empty: $AMTAGVI_POLICY_FILE, else the shipped one)"},
+    {"worker.id", OPT_STRING, S(worker_id), "", 0, 0, false,
+     "name in logs and the offsets table (empty: hostname-pid)"},
+    {"batch.max.messages", OPT_INT, S(batch_max_messages), "2000", 1, 100000, false,
+     "a batch closes at this many messages"},
+    {"batch.max.ms", OPT_INT, S(batch_max_ms), "100", 1, 60000, false,
+     "... or this many milliseconds after its first message"},
+    {"schema.id.prior_auth", OPT_INT, S(prior_auth_schema_id), "1", 0, INT32_MAX, false,
+     "Confluent schema id of prior_auth events"},
+    {"schema.id.claim", OPT_INT, S(claim_schema_id), "2", 0, INT32_MAX, false,
+     "Confluent schema id of claim events"},
+    {"schema.id.determination", OPT_INT, S(determination_schema_id), "3", 0, INT32_MAX, false,
+     "Confluent schema id written on determinations"},
+    {"retry.max.backoff.ms", OPT_INT, S(retry_max_backoff_ms), "30000", 100, 600000, false,
+     "longest wait between retries while PostgreSQL or Kafka is down"},
+    {"exit.when.idle.ms", OPT_INT, S(exit_when_idle_ms), "0", 0, 86400000, false,
+     "stop after this long with no message and every partition at its end (0: never)"},
+    {"log.level", OPT_STRING, S(log_level), "info", 0, 0, false, "debug, info, warn or error"},
+    {"metrics.address", OPT_STRING, S(metrics_address), "", 0, 0, false,
+     "host:port for /metrics, /healthz, /readyz (empty: off)"},
+};
+#define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
+
+static const char *SECRET_KAFKA_KEYS[] = {
+    "sasl.password", "ssl.key.password", "ssl.keystore.password", "sasl.oauthbearer.client.secret"};
+
+static int set_option(config_t *c, const option_t *o, const char *value, char *err, size_t errlen)
+{
+    void *field = (char *)c + o->offset;
+    if (o->type == OPT_STRING) {
+        char *copy = strdup(value);
+        if (!copy) return snprintf(err, errlen, "out of memory"), -1;
+        free(*(char **)field);
+        *(char **)field = copy;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < o->min || v > o->max) {
+        snprintf(err, errlen, "%s: '%s' is not an integer in %lld..%lld", o->key, value,
+                 (long long)o->min, (long long)o->max);
+        return -1;
+    }
+    *(int64_t *)field = v;
+    return 0;
+}
+
+int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    if (strncmp(key, "kafka.", 6) == 0 && key[6]) {
+        for (size_t i = 0; i < c->n_passthrough; i++) {
+            if (strcmp(c->passthrough_keys[i], key + 6) == 0) {
+                free(c->passthrough_values[i]);
+                c->passthrough_values[i] = strdup(value);
+                return 0;
+            }
+        }
+        if (c->n_passthrough == CONFIG_MAX_PASSTHROUGH)
+            return snprintf(err, errlen, "too many kafka.* options"), -1;
+        c->passthrough_keys[c->n_passthrough] = strdup(key + 6);
+        c->passthrough_values[c->n_passthrough++] = strdup(value);
+        return 0;
+    }
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(OPTIONS[i].key, key) == 0) return set_option(c, &OPTIONS[i], value, err, errlen);
+    snprintf(err, errlen, "unknown option '%s' (see --print-config for the list)", key);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+static void env_name(const char *key, char *out, size_t outlen)
+{
+    size_t o = snprintf(out, outlen, "AMTAGVI_");
+    for (; *key && o + 1 < outlen; key++)
+        out[o++] = *key == '.' ? '_' : (char)toupper((unsigned char)*key);
+    out[o] = '\0';
+}
+
+int config_load(config_t *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (set_option(c, &OPTIONS[i], OPTIONS[i].def, err, errlen) != 0) return -1;
+    if (path) {
+        FILE *f = fopen(path, "r");
+        if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+        char line[4096];
+        int lineno = 0;
+        while (fgets(line, sizeof line, f)) {
+            lineno++;
+            char *s = trim(line);
+            if (!*s || *s == '#') continue;
+            char *eq = strchr(s, '=');
+            if (!eq) {
+                fclose(f);
+                return snprintf(err, errlen, "%s:%d: expected key = value", path, lineno), -1;
+            }
+            *eq = '\0';
+            char inner[300];
+            if (config_set(c, trim(s), trim(eq + 1), inner, sizeof inner) != 0) {
+                fclose(f);
+                return snprintf(err, errlen, "%s:%d: %s", path, lineno, inner), -1;
+            }
+        }
+        fclose(f);
+    }
+    /* The environment wins over the file: secrets and per-host settings come from there. */
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        char name[128];
+        env_name(OPTIONS[i].key, name, sizeof name);
+        const char *v = getenv(name);
+        if (v && set_option(c, &OPTIONS[i], v, err, errlen) != 0) return -1;
+    }
+    for (size_t i = 0; i < sizeof SECRET_KAFKA_KEYS / sizeof *SECRET_KAFKA_KEYS; i++) {
+        char key[128], name[160];
+        snprintf(key, sizeof key, "kafka.%s", SECRET_KAFKA_KEYS[i]);
+        env_name(key, name, sizeof name);
+        const char *v = getenv(name);
+        if (v && config_set(c, key, v, err, errlen) != 0) return -1;
+    }
+    if (!c->worker_id[0]) {
+        char host[128] = "worker";
+        gethostname(host, sizeof host - 1);
+        char id[200];
+        snprintf(id, sizeof id, "%s-%ld", host, (long)getpid());
+        free(c->worker_id);
+        c->worker_id = strdup(id);
+    }
+    if (!c->brokers[0] || !c->topics[0] || !c->group_id[0] || !c->outcomes_topic[0] ||
+        !c->dead_letter_topic[0] || !c->database_url[0])
+        return snprintf(err, errlen,
+                        "brokers, topics, group.id, outcomes.topic, dead_letter.topic and "
+                        "database.url must not be empty"),
+               -1;
+    if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
+        strcmp(c->log_level, "warn") && strcmp(c->log_level, "error"))
+        return snprintf(err, errlen, "log.level: must be debug, info, warn or error"), -1;
+    return 0;
+}
+
+char *config_mask_url(const char *url)
+{
+    char *m = strdup(url);
+    if (!m) return NULL;
+    /* postgresql://user:secret@host -> postgresql://user:****@host */
+    char *scheme = strstr(m, "://");
+    if (scheme) {
+        char *at = strchr(scheme + 3, '@');
+        char *colon = strchr(scheme + 3, ':');
+        if (at && colon && colon < at) {
+            char out[1024];
+            snprintf(out, sizeof out, "%.*s:****%s", (int)(colon - m), m, at);
+            free(m);
+            return strdup(out);
+        }
+    }
+    /* conninfo: password=secret -> password=**** */
+    char *pw = strstr(m, "password=");
+    if (pw) {
+        char *end = pw + 9;
+        while (*end && !isspace((unsigned char)*end)) end++;
+        char out[1024];
+        snprintf(out, sizeof out, "%.*spassword=****%s", (int)(pw - m), m, end);
+        free(m);
+        return strdup(out);
+    }
+    return m;
+}
+
+void config_print(const config_t *c, FILE *out)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const option_t *o = &OPTIONS[i];
+        const void *field = (const char *)c + o->offset;
+        fprintf(out, "# %s\n", o->help);
+        if (o->type == OPT_INT) {
+            fprintf(out, "%s = %lld\n", o->key, (long long)*(const int64_t *)field);
+        } else if (o->secret) {
+            char *m = config_mask_url(*(char *const *)field);
+            fprintf(out, "%s = %s\n", o->key, m ? m : "****");
+            free(m);
+        } else {
+            fprintf(out, "%s = %s\n", o->key, *(char *const *)field);
+        }
+    }
+    for (size_t i = 0; i < c->n_passthrough; i++) {
+        bool secret =
+            strstr(c->passthrough_keys[i], "password") || strstr(c->passthrough_keys[i], "secret");
+        fprintf(out, "kafka.%s = %s\n", c->passthrough_keys[i],
+                secret ? "****" : c->passthrough_values[i]);
+    }
+}
+
+void config_free(config_t *c)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (OPTIONS[i].type == OPT_STRING) free(*(char **)((char *)c + OPTIONS[i].offset));
+    for (size_t i = 0; i < c->n_passthrough; i++) {
+        free(c->passthrough_keys[i]);
+        free(c->passthrough_values[i]);
+    }
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,635 @@
+/* PostgreSQL adapter. A batch is one transaction: fence on the consumer offsets, COPY the new
+ * determinations (COPY is the fastest idempotent path here because replays are filtered out by
+ * the engine before the write, and the fence guarantees no other worker writes the same
+ * offsets), COPY the dead letters, move the offsets, commit. */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+
+struct store {
+    char *url;
+    char *worker_id;
+    PGconn *conn;
+    char error[512];
+    buf_t copy; /* COPY data of the batch in hand */
+    buf_t a1, a2, a3, a4;
+};
+
+static store_status_t fail(store_t *s, store_status_t st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static store_status_t fail(store_t *s, store_status_t st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->error, sizeof s->error, fmt, ap);
+    va_end(ap);
+    /* Strip the newline libpq puts at the end of its messages. */
+    size_t n = strlen(s->error);
+    while (n && (s->error[n - 1] == '\n' || s->error[n - 1] == ' ')) s->error[--n] = '\0';
+    return st;
+}
+
+store_t *store_new(const char *url, const char *worker_id)
+{
+    store_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->url = strdup(url);
+    s->worker_id = strdup(worker_id);
+    if (!s->url || !s->worker_id) {
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_free(store_t *s)
+{
+    if (!s) return;
+    if (s->conn) PQfinish(s->conn);
+    free(s->url);
+    free(s->worker_id);
+    buf_free(&s->copy);
+    buf_free(&s->a1);
+    buf_free(&s->a2);
+    buf_free(&s->a3);
+    buf_free(&s->a4);
+    free(s);
+}
+
+const char *store_error(const store_t *s)
+{
+    return s->error;
+}
+
+store_status_t store_connect(store_t *s)
+{
+    if (s->conn && PQstatus(s->conn) == CONNECTION_OK) return STORE_OK;
+    if (s->conn) PQfinish(s->conn);
+    s->conn = PQconnectdb(s->url);
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return fail(s, STORE_RETRY, "cannot connect to PostgreSQL: %s", PQerrorMessage(s->conn));
+    PGresult *r = PQexec(s->conn, "SET application_name = 'amtagvi-adjudicator'; "
+                                  "SET statement_timeout = '60s'");
+    PQclear(r);
+    return STORE_OK;
+}
+
+/* Runs a command; any failure is STORE_RETRY after a rollback, so the caller redoes the batch. */
+static store_status_t exec_params(store_t *s, const char *sql, int n, const char *const *values,
+                                  PGresult **out)
+{
+    PGresult *r = PQexecParams(s->conn, sql, n, NULL, values, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        fail(s, STORE_RETRY, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return STORE_RETRY;
+    }
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return STORE_OK;
+}
+
+static void rollback(store_t *s)
+{
+    if (s->conn && PQstatus(s->conn) == CONNECTION_OK) PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+/* ------------------------------------------------------------------ migrations */
+
+store_status_t store_migrate(store_t *s, int *applied)
+{
+    *applied = 0;
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    /* One migrator at a time across all workers; the lock dies with the session. */
+    if (exec_params(s, "SELECT pg_advisory_lock(625062500)", 0, NULL, NULL) != STORE_OK ||
+        exec_params(s,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
+                    "applied_at timestamptz NOT NULL DEFAULT now())",
+                    0, NULL, NULL) != STORE_OK)
+        return STORE_RETRY;
+    store_status_t st = STORE_OK;
+    for (int i = 0; amtagvi_migration_files[i].name && st == STORE_OK; i++) {
+        const char *name = amtagvi_migration_files[i].name;
+        PGresult *r;
+        if ((st = exec_params(s, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, &name,
+                              &r)) != STORE_OK)
+            break;
+        int done = PQntuples(r);
+        PQclear(r);
+        if (done) continue;
+        if ((st = exec_params(s, "BEGIN", 0, NULL, NULL)) != STORE_OK) break;
+        r = PQexec(s->conn, amtagvi_migration_files[i].text);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            st = fail(s, STORE_RETRY, "migration %s failed: %s", name, PQresultErrorMessage(r));
+            PQclear(r);
+            rollback(s);
+            break;
+        }
+        PQclear(r);
+        if ((st = exec_params(s, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, &name,
+                              NULL)) != STORE_OK ||
+            (st = exec_params(s, "COMMIT", 0, NULL, NULL)) != STORE_OK) {
+            rollback(s);
+            break;
+        }
+        (*applied)++;
+    }
+    PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(625062500)"));
+    return st;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Appends a PostgreSQL array element, quoted and escaped. */
+static void array_add(buf_t *b, const char *v)
+{
+    buf_append_char(b, b->len ? ',' : '{');
+    buf_append_char(b, '"');
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\') buf_append_char(b, '\\');
+        buf_append_char(b, *v);
+    }
+    buf_append_char(b, '"');
+}
+
+static const char *array_end(buf_t *b)
+{
+    if (b->len == 0) buf_append_str(b, "{");
+    buf_append_char(b, '}');
+    return b->data;
+}
+
+static void array_add_i64(buf_t *b, int64_t v)
+{
+    buf_printf(b, "%c%lld", b->len ? ',' : '{', (long long)v);
+}
+
+void criteria_trace(const determination_t *d, char *out)
+{
+    static const char letters[] = "MNUA";
+    int n = criteria_count(d->kind);
+    for (int c = 0; c < n; c++) out[c] = letters[d->criteria[c]];
+    out[n] = '\0';
+}
+
+int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d)
+{
+    int n = criteria_count(kind);
+    if ((int)strlen(trace) != n) return -1;
+    for (int c = 0; c < n; c++) {
+        const char *p = strchr("MNUA", trace[c]);
+        if (!p || !trace[c]) return -1;
+        d->criteria[c] = (uint8_t)(p - "MNUA");
+    }
+    return 0;
+}
+
+/* Columns shared by the history and republish queries, in this order. */
+#define DET_COLUMNS                                                                                \
+    "event_id, kind, member_id, pa_id, claim_id, line_number, "                                    \
+    "policy_version - date '1970-01-01', decision_date - date '1970-01-01', outcome, criteria, "   \
+    "array_to_string(reason_codes, ','), valid_from - date '1970-01-01', "                         \
+    "valid_until - date '1970-01-01', auth_max_doses, auth_dose_min, auth_dose_max, "              \
+    "matched_pa_id, fingerprint, "                                                                 \
+    "(extract(epoch from decided_at) * 1000)::bigint, source_topic, source_partition, "            \
+    "source_offset"
+
+static const char *col(PGresult *r, int row, int c)
+{
+    return PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
+}
+
+static date_t col_date(PGresult *r, int row, int c)
+{
+    return PQgetisnull(r, row, c) ? DATE_NULL : (date_t)atol(PQgetvalue(r, row, c));
+}
+
+/* Rebuilds a determination from a row of DET_COLUMNS; strings point into the result. */
+static int row_to_determination(PGresult *r, int i, determination_t *d, uint64_t *fingerprint)
+{
+    memset(d, 0, sizeof *d);
+    d->event_id = col(r, i, 0);
+    d->kind = strcmp(col(r, i, 1), "claim") == 0 ? EVENT_CLAIM : EVENT_PRIOR_AUTH;
+    d->member_id = col(r, i, 2);
+    d->pa_id = col(r, i, 3);
+    d->claim_id = col(r, i, 4);
+    d->line_number = col(r, i, 5) ? atoi(col(r, i, 5)) : 0;
+    d->policy_version = col_date(r, i, 6);
+    d->decision_date = col_date(r, i, 7);
+    outcome_t o;
+    if (outcome_from_name(col(r, i, 8), &o) != 0) return -1;
+    d->outcome = o;
+    if (criteria_from_trace(col(r, i, 9), d->kind, d) != 0) return -1;
+    char codes[1024];
+    snprintf(codes, sizeof codes, "%s", col(r, i, 10));
+    for (char *save = NULL, *tok = strtok_r(codes, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        reason_code_t code;
+        if (reason_code_from_name(tok, &code) != 0 || d->n_reasons >= MAX_CRITERIA) return -1;
+        int crit = reason_criterion(d->kind, code);
+        if (crit < 0) return -1;
+        d->reasons[d->n_reasons++] = (reason_t){(uint8_t)crit, (uint8_t)code, d->criteria[crit]};
+    }
+    d->valid_from = col_date(r, i, 11);
+    d->valid_until = col_date(r, i, 12);
+    d->has_authorization = d->valid_from != DATE_NULL;
+    d->max_doses = col(r, i, 13) ? atoi(col(r, i, 13)) : 0;
+    d->dose_min_cells = col(r, i, 14) ? atoll(col(r, i, 14)) : 0;
+    d->dose_max_cells = col(r, i, 15) ? atoll(col(r, i, 15)) : 0;
+    d->matched_pa_id = col(r, i, 16);
+    *fingerprint = (uint64_t)atoll(col(r, i, 17));
+    determination_id_for(d->event_id, d->determination_id);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ positions and history */
+
+store_status_t store_position(store_t *s, const char *group, const char *topic, int32_t partition,
+                              int64_t start_offset, int64_t *next, int64_t *published)
+{
+    char part[16], start[24];
+    snprintf(part, sizeof part, "%d", partition);
+    snprintf(start, sizeof start, "%lld", (long long)start_offset);
+    const char *v[5] = {group, topic, part, start, s->worker_id};
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    if (exec_params(s,
+                    "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset, "
+                    "published_offset, updated_by) VALUES ($1, $2, $3, $4, $4, $5) "
+                    "ON CONFLICT DO NOTHING",
+                    5, v, NULL) != STORE_OK)
+        return STORE_RETRY;
+    PGresult *r;
+    if (exec_params(s,
+                    "SELECT next_offset, published_offset FROM consumer_offsets WHERE "
+                    "consumer_group = $1 AND topic = $2 AND partition = $3",
+                    3, v, &r) != STORE_OK)
+        return STORE_RETRY;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return fail(s, STORE_RETRY, "consumer_offsets row vanished for %s[%d]", topic, partition);
+    }
+    *next = atoll(PQgetvalue(r, 0, 0));
+    *published = atoll(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    return STORE_OK;
+}
+
+store_status_t store_load_history(store_t *s, engine_t *e, const char *const *members,
+                                  size_t n_members, const char *const *event_ids,
+                                  size_t n_event_ids)
+{
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    buf_clear(&s->a1);
+    buf_clear(&s->a2);
+    for (size_t i = 0; i < n_members; i++) array_add(&s->a1, members[i]);
+    for (size_t i = 0; i < n_event_ids; i++) array_add(&s->a2, event_ids[i]);
+    const char *v[2] = {array_end(&s->a1), array_end(&s->a2)};
+    PGresult *r;
+    if (exec_params(s,
+                    "SELECT " DET_COLUMNS " FROM determinations WHERE member_id = ANY($1::text[]) "
+                    "OR event_id = ANY($2::text[]) ORDER BY seq",
+                    2, v, &r) != STORE_OK)
+        return STORE_RETRY;
+    store_status_t st = STORE_OK;
+    for (int i = 0; i < PQntuples(r); i++) {
+        determination_t d;
+        uint64_t fp;
+        if (row_to_determination(r, i, &d, &fp) != 0) {
+            st = fail(s, STORE_RETRY, "stored determination %s cannot be read back", col(r, i, 0));
+            break;
+        }
+        if (engine_load(e, &d, fp) != 0) {
+            st = fail(s, STORE_RETRY, "out of memory loading history");
+            break;
+        }
+    }
+    PQclear(r);
+    return st;
+}
+
+/* ------------------------------------------------------------------ the batch transaction */
+
+/* COPY text format: backslash, tab, newline and carriage return are escaped. */
+static void copy_text(buf_t *b, const char *v)
+{
+    if (!v) {
+        buf_append(b, "\\N", 2);
+        return;
+    }
+    for (; *v; v++) {
+        switch (*v) {
+        case '\\':
+            buf_append(b, "\\\\", 2);
+            break;
+        case '\t':
+            buf_append(b, "\\t", 2);
+            break;
+        case '\n':
+            buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            buf_append(b, "\\r", 2);
+            break;
+        default:
+            buf_append_char(b, *v);
+        }
+    }
+}
+
+static void copy_bytea(buf_t *b, const void *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!p) {
+        buf_append(b, "\\N", 2);
+        return;
+    }
+    buf_reserve(b, 3 + 2 * n + 1);
+    buf_append(b, "\\\\x", 3);
+    const unsigned char *u = p;
+    char *w = b->data + b->len;
+    for (size_t i = 0; i < n; i++) {
+        *w++ = hex[u[i] >> 4];
+        *w++ = hex[u[i] & 15];
+    }
+    b->len += 2 * n;
+    b->data[b->len] = '\0';
+}
+
+static void copy_date(buf_t *b, date_t d)
+{
+    if (d == DATE_NULL) {
+        buf_append(b, "\\N", 2);
+        return;
+    }
+    char tmp[12];
+    date_format(d, tmp);
+    buf_append(b, tmp, 10);
+}
+
+static void copy_ts(buf_t *b, int64_t ms)
+{
+    char tmp[32];
+    timestamp_format(ms, tmp);
+    buf_append_str(b, tmp);
+}
+
+static store_status_t copy_rows(store_t *s, const char *sql, buf_t *data)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        fail(s, STORE_RETRY, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return STORE_RETRY;
+    }
+    PQclear(r);
+    if (PQputCopyData(s->conn, data->data, (int)data->len) != 1 || PQputCopyEnd(s->conn, NULL) != 1)
+        return fail(s, STORE_RETRY, "COPY failed: %s", PQerrorMessage(s->conn));
+    store_status_t st = STORE_OK;
+    while ((r = PQgetResult(s->conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            st = fail(s, STORE_RETRY, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    return st;
+}
+
+static store_status_t fence(store_t *s, const char *group, const store_position_t *pos, size_t n)
+{
+    buf_clear(&s->a1);
+    buf_clear(&s->a2);
+    for (size_t i = 0; i < n; i++) {
+        array_add(&s->a1, pos[i].topic);
+        array_add_i64(&s->a2, pos[i].partition);
+    }
+    const char *v[3] = {group, array_end(&s->a1), array_end(&s->a2)};
+    PGresult *r;
+    if (exec_params(s,
+                    "SELECT topic, partition, next_offset FROM consumer_offsets WHERE "
+                    "consumer_group = $1 AND (topic, partition) IN "
+                    "(SELECT * FROM unnest($2::text[], $3::int[])) FOR UPDATE",
+                    3, v, &r) != STORE_OK)
+        return STORE_RETRY;
+    store_status_t st = STORE_OK;
+    for (size_t i = 0; i < n && st == STORE_OK; i++) {
+        bool found = false;
+        for (int k = 0; k < PQntuples(r); k++) {
+            if (strcmp(PQgetvalue(r, k, 0), pos[i].topic) == 0 &&
+                atoi(PQgetvalue(r, k, 1)) == pos[i].partition) {
+                found = true;
+                int64_t now_next = atoll(PQgetvalue(r, k, 2));
+                if (now_next != pos[i].expected_next)
+                    st = fail(s, STORE_FENCED,
+                              "%s[%d] is at offset %lld in the database, this worker expected "
+                              "%lld: another worker has taken the partition",
+                              pos[i].topic, pos[i].partition, (long long)now_next,
+                              (long long)pos[i].expected_next);
+            }
+        }
+        if (!found && st == STORE_OK)
+            st = fail(s, STORE_FENCED, "%s[%d] has no consumer_offsets row", pos[i].topic,
+                      pos[i].partition);
+    }
+    PQclear(r);
+    return st;
+}
+
+store_status_t store_commit_batch(store_t *s, const char *group, const store_row_t *rows,
+                                  size_t n_rows, const store_dead_letter_t *dead, size_t n_dead,
+                                  const store_position_t *positions, size_t n_positions)
+{
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    store_status_t st = exec_params(s, "BEGIN", 0, NULL, NULL);
+    if (st == STORE_OK) st = fence(s, group, positions, n_positions);
+
+    if (st == STORE_OK && n_rows) {
+        buf_t *b = &s->copy;
+        buf_clear(b);
+        for (size_t i = 0; i < n_rows; i++) {
+            const store_row_t *row = &rows[i];
+            const determination_t *d = row->det;
+            char trace[MAX_CRITERIA + 1];
+            criteria_trace(d, trace);
+            copy_text(b, d->event_id);
+            buf_printf(b, "\t%s\t%s\t", d->determination_id, event_kind_name(d->kind));
+            copy_text(b, d->member_id);
+            buf_append_char(b, '\t');
+            copy_text(b, d->kind == EVENT_PRIOR_AUTH ? d->pa_id : NULL);
+            buf_append_char(b, '\t');
+            copy_text(b, d->kind == EVENT_CLAIM ? d->claim_id : NULL);
+            if (d->kind == EVENT_CLAIM)
+                buf_printf(b, "\t%d\t", d->line_number);
+            else
+                buf_append_str(b, "\t\\N\t");
+            copy_date(b, d->policy_version);
+            buf_append_char(b, '\t');
+            copy_date(b, d->decision_date);
+            buf_printf(b, "\t%s\t%s\t{", outcome_name(d->outcome), trace);
+            for (int k = 0; k < d->n_reasons; k++)
+                buf_printf(b, "%s%s", k ? "," : "", reason_code_name(d->reasons[k].code));
+            buf_append_str(b, "}\t");
+            if (d->has_authorization) {
+                copy_date(b, d->valid_from);
+                buf_append_char(b, '\t');
+                copy_date(b, d->valid_until);
+                buf_printf(b, "\t%d\t%lld\t%lld\t", d->max_doses, (long long)d->dose_min_cells,
+                           (long long)d->dose_max_cells);
+            } else {
+                buf_append_str(b, "\\N\t\\N\t\\N\t\\N\t\\N\t");
+            }
+            copy_text(b, d->matched_pa_id);
+            buf_printf(b, "\t%lld\t", (long long)(int64_t)row->fingerprint);
+            copy_bytea(b, row->payload, row->payload_len);
+            buf_append_char(b, '\t');
+            copy_ts(b, row->received_at_ms);
+            buf_append_char(b, '\t');
+            copy_text(b, row->topic);
+            buf_printf(b, "\t%d\t%lld\t", row->partition, (long long)row->offset);
+            copy_ts(b, row->decided_at_ms);
+            buf_append_char(b, '\n');
+        }
+        st = copy_rows(s,
+                       "COPY determinations (event_id, determination_id, kind, member_id, pa_id, "
+                       "claim_id, line_number, policy_version, decision_date, outcome, criteria, "
+                       "reason_codes, valid_from, valid_until, auth_max_doses, auth_dose_min, "
+                       "auth_dose_max, matched_pa_id, fingerprint, payload, received_at, "
+                       "source_topic, source_partition, source_offset, decided_at) FROM STDIN",
+                       b);
+    }
+    if (st == STORE_OK && n_dead) {
+        buf_t *b = &s->copy;
+        buf_clear(b);
+        for (size_t i = 0; i < n_dead; i++) {
+            const store_dead_letter_t *dl = &dead[i];
+            copy_text(b, dl->topic);
+            buf_printf(b, "\t%d\t%lld\t", dl->partition, (long long)dl->offset);
+            copy_text(b, dl->reason);
+            buf_append_char(b, '\t');
+            copy_text(b, dl->error);
+            buf_append_char(b, '\t');
+            copy_bytea(b, dl->key, dl->key_len);
+            buf_append_char(b, '\t');
+            copy_bytea(b, dl->payload, dl->payload_len);
+            buf_append_char(b, '\n');
+        }
+        st = copy_rows(s,
+                       "COPY dead_letters (source_topic, source_partition, source_offset, reason, "
+                       "error, message_key, payload) FROM STDIN",
+                       b);
+    }
+    if (st == STORE_OK) {
+        buf_clear(&s->a1);
+        buf_clear(&s->a2);
+        buf_clear(&s->a3);
+        buf_clear(&s->a4);
+        for (size_t i = 0; i < n_positions; i++) {
+            array_add(&s->a1, positions[i].topic);
+            array_add_i64(&s->a2, positions[i].partition);
+            array_add_i64(&s->a3, positions[i].new_next);
+            array_add_i64(&s->a4, positions[i].published);
+        }
+        const char *v[6] = {
+            group,       array_end(&s->a1), array_end(&s->a2), array_end(&s->a3), array_end(&s->a4),
+            s->worker_id};
+        st = exec_params(s,
+                         "UPDATE consumer_offsets o SET next_offset = x.n, published_offset = "
+                         "x.pub, updated_at = now(), updated_by = $6 FROM unnest($2::text[], "
+                         "$3::int[], $4::bigint[], $5::bigint[]) AS x(t, p, n, pub) WHERE "
+                         "o.consumer_group = $1 AND o.topic = x.t AND o.partition = x.p",
+                         6, v, NULL);
+    }
+    if (st == STORE_OK) st = exec_params(s, "COMMIT", 0, NULL, NULL);
+    if (st != STORE_OK) {
+        char saved[sizeof s->error];
+        memcpy(saved, s->error, sizeof saved);
+        rollback(s);
+        memcpy(s->error, saved, sizeof saved);
+    }
+    return st;
+}
+
+store_status_t store_mark_published(store_t *s, const char *group, const char *topic,
+                                    int32_t partition, int64_t published)
+{
+    char part[16], pub[24];
+    snprintf(part, sizeof part, "%d", partition);
+    snprintf(pub, sizeof pub, "%lld", (long long)published);
+    const char *v[4] = {group, topic, part, pub};
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    return exec_params(s,
+                       "UPDATE consumer_offsets SET published_offset = greatest(published_offset, "
+                       "$4::bigint) WHERE consumer_group = $1 AND topic = $2 AND partition = $3",
+                       4, v, NULL);
+}
+
+store_status_t store_republish(store_t *s, const char *topic, int32_t partition, int64_t from,
+                               int64_t to, store_republish_cb cb, void *ctx)
+{
+    char part[16], f[24], t[24];
+    snprintf(part, sizeof part, "%d", partition);
+    snprintf(f, sizeof f, "%lld", (long long)from);
+    snprintf(t, sizeof t, "%lld", (long long)to);
+    const char *v[4] = {topic, part, f, t};
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    PGresult *dr, *lr;
+    if (exec_params(s,
+                    "SELECT " DET_COLUMNS " FROM determinations WHERE source_topic = $1 AND "
+                    "source_partition = $2 AND source_offset >= $3 AND source_offset < $4 "
+                    "ORDER BY source_offset",
+                    4, v, &dr) != STORE_OK)
+        return STORE_RETRY;
+    if (exec_params(s,
+                    "SELECT source_offset, reason, error, message_key, payload FROM dead_letters "
+                    "WHERE source_topic = $1 AND source_partition = $2 AND source_offset >= $3 "
+                    "AND source_offset < $4 ORDER BY source_offset",
+                    4, v, &lr) != STORE_OK) {
+        PQclear(dr);
+        return STORE_RETRY;
+    }
+    store_status_t st = STORE_OK;
+    int i = 0, k = 0, nd = PQntuples(dr), nl = PQntuples(lr);
+    while (st == STORE_OK && (i < nd || k < nl)) {
+        int64_t doff = i < nd ? atoll(PQgetvalue(dr, i, 21)) : INT64_MAX;
+        int64_t loff = k < nl ? atoll(PQgetvalue(lr, k, 0)) : INT64_MAX;
+        if (doff < loff) {
+            determination_t d;
+            uint64_t fp;
+            if (row_to_determination(dr, i, &d, &fp) != 0 ||
+                cb(ctx, &d, NULL, atoll(PQgetvalue(dr, i, 18)), topic, partition, doff) != 0)
+                st = fail(s, STORE_RETRY, "republishing %s[%d]@%lld failed", topic, partition,
+                          (long long)doff);
+            i++;
+        } else {
+            size_t klen = 0, plen = 0;
+            unsigned char *key =
+                PQgetisnull(lr, k, 3)
+                    ? NULL
+                    : PQunescapeBytea((unsigned char *)PQgetvalue(lr, k, 3), &klen);
+            unsigned char *payload =
+                PQgetisnull(lr, k, 4)
+                    ? NULL
+                    : PQunescapeBytea((unsigned char *)PQgetvalue(lr, k, 4), &plen);
+            store_dead_letter_t dl = {
+                topic, partition, loff, PQgetvalue(lr, k, 1), PQgetvalue(lr, k, 2), key,
+                klen,  payload,   plen};
+            if (cb(ctx, NULL, &dl, 0, topic, partition, loff) != 0)
+                st = fail(s, STORE_RETRY, "republishing dead letter %s[%d]@%lld failed", topic,
+                          partition, (long long)loff);
+            PQfreemem(key);
+            PQfreemem(payload);
+            k++;
+        }
+    }
+    PQclear(dr);
+    PQclear(lr);
+    return st;
+}
