@@ -1,0 +1,584 @@
+#!/usr/bin/env bash
+# ops/stack.sh - local service stack for development, tests and CI:
+#   PostgreSQL 15 (throwaway cluster) + Apache Kafka 3.9 (single-node KRaft broker).
+#
+# Usage: ops/stack.sh COMMAND [ARGS]
+#   install                 apt-get postgresql-15 / java / maven if missing; fetch the
+#                           Kafka 3.9.x jars from Maven Central (skipped when present)
+#   start                   install + start-pg + start-kafka
+#   stop                    stop-kafka + stop-pg (keeps data unless AMTAGVI_STACK_CLEAN=1)
+#   start-pg | stop-pg      PostgreSQL cluster on 127.0.0.1:$AMTAGVI_PG_PORT
+#   start-kafka | stop-kafka  Kafka broker on 127.0.0.1:$AMTAGVI_KAFKA_PORT
+#   create-topic NAME PARTITIONS   create a topic (replication factor 1, idempotent)
+#   topics ARGS...          run Kafka's TopicCommand against the local broker
+#                           (e.g. topics --describe --topic NAME)
+#   status                  one line per service; exit 0 if both run, 3 otherwise
+#   env                     print export lines, use as: eval "$(ops/stack.sh env)"
+#   clean                   stop everything and delete the stack dir (data + jars)
+#
+# Environment:
+#   AMTAGVI_STACK_DIR      state dir (default: <repo>/.local/stack)
+#   AMTAGVI_PG_PORT        PostgreSQL port (default 55432, or the port of the last start)
+#   AMTAGVI_KAFKA_PORT     Kafka client port (default 39092, or the port of the last
+#                          start); the KRaft controller uses AMTAGVI_KAFKA_PORT+1
+#   AMTAGVI_PG_FAST=1      fsync=off, synchronous_commit=off (tests only)
+#   AMTAGVI_STACK_CLEAN=1  stop/stop-pg/stop-kafka also delete that service's data
+#   AMTAGVI_KAFKA_VERSION  Kafka version(s) to try (default "3.9.1 3.9.0")
+#   AMTAGVI_KAFKA_HEAP     broker heap flags (default "-Xmx512m -Xms256m")
+#   AMTAGVI_KAFKA_START_TIMEOUT  seconds to wait for the broker (default 90)
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd -P)
+STACK_DIR=${AMTAGVI_STACK_DIR:-$REPO_DIR/.local/stack}
+case $STACK_DIR in /*) ;; *) STACK_DIR=$PWD/$STACK_DIR ;; esac
+STACK_DIR=${STACK_DIR%/}
+
+# libpq / pg_ctl settings of the caller must not leak into our commands.
+for _v in $(compgen -e | grep '^PG' || true); do unset "$_v"; done
+
+PGBIN=/usr/lib/postgresql/15/bin
+KAFKA_VERSIONS=${AMTAGVI_KAFKA_VERSION:-3.9.1 3.9.0}
+KAFKA_HEAP=${AMTAGVI_KAFKA_HEAP:--Xmx512m -Xms256m}
+KAFKA_TIMEOUT=${AMTAGVI_KAFKA_START_TIMEOUT:-90}
+TOPIC_CMD=org.apache.kafka.tools.TopicCommand # kafka.admin.TopicCommand is gone in 3.9
+
+LIBS=$STACK_DIR/kafka-libs
+KDIR=$STACK_DIR/kafka
+KDATA=$KDIR/data
+KLOGS=$KDIR/logs
+KPID=$KDIR/kafka.pid
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'stack.sh: warning: %s\n' "$*" >&2; }
+die() {
+	printf 'stack.sh: error: %s\n' "$*" >&2
+	exit 1
+}
+short() { # path relative to the repo when inside it (shorter messages)
+	case $1 in "$REPO_DIR"/*) printf '%s' "${1#"$REPO_DIR"/}" ;; *) printf '%s' "$1" ;; esac
+}
+tail_file() { # FILE [N]: show the end of a log on stderr
+	[[ -s $1 ]] || return 0
+	printf -- '---- last lines of %s ----\n' "$1" >&2
+	tail -n "${2:-40}" "$1" >&2
+	printf -- '----\n' >&2
+}
+
+# A port comes from the environment, else from the last start, else the default.
+port_of() { # NAME ENV_VALUE DEFAULT
+	local p
+	if [[ -n $2 ]]; then
+		p=$2
+	elif [[ -s $STACK_DIR/$1.port ]]; then
+		p=$(<"$STACK_DIR/$1.port")
+	else
+		p=$3
+	fi
+	[[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65535)) || die "bad $1 port: '$p'"
+	printf '%s' "$p"
+}
+PG_PORT=$(port_of pg "${AMTAGVI_PG_PORT:-}" 55432)
+KAFKA_PORT=$(port_of kafka "${AMTAGVI_KAFKA_PORT:-}" 39092)
+CTRL_PORT=$((KAFKA_PORT + 1))
+pg_url() { printf 'postgresql://amtagvi@127.0.0.1:%s/amtagvi' "$1"; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+take_lock() {
+	mkdir -p "$STACK_DIR"
+	# fd 9 must be closed (9>&-) for the daemons we spawn, or they would hold the lock
+	exec 9>>"$STACK_DIR/.lock"
+	if ! flock -n 9; then
+		say "(waiting for another ops/stack.sh on $(short "$STACK_DIR"))" >&2
+		flock -w 300 9 || die "another ops/stack.sh is still busy with $STACK_DIR"
+	fi
+}
+
+hash_of() { printf '%s' "$1" | sha1sum | cut -c1-12; }
+
+# ---------------------------------------------------------------- install
+
+apt_install() { # PKG...
+	local sudo=() log=$STACK_DIR/apt.log
+	if ((EUID != 0)); then
+		command -v sudo >/dev/null || die "need root to apt-get install $*"
+		sudo=(sudo)
+	fi
+	mkdir -p /usr/share/man/man1 2>/dev/null || true # openjdk postinst on slim images
+	if ! "${sudo[@]}" apt-get update -qq >"$log" 2>&1 ||
+		! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "$@" >>"$log" 2>&1; then
+		tail_file "$log"
+		die "apt-get install $* failed"
+	fi
+	say "install: apt-get installed $*"
+}
+
+kafka_libs_version() { # prints the installed version, fails when the jars are missing
+	[[ -s $LIBS/.version ]] || return 1
+	local v
+	v=$(<"$LIBS/.version")
+	[[ -f $LIBS/kafka_2.13-$v.jar && -f $LIBS/kafka-tools-$v.jar ]] || return 1
+	printf '%s' "$v"
+}
+
+install_kafka_libs() {
+	local have v tmp log=$STACK_DIR/install-kafka.log ok=
+	if have=$(kafka_libs_version) && [[ " $KAFKA_VERSIONS " == *" $have "* ]]; then
+		say "install: kafka $have jars already in $(short "$LIBS")"
+		return 0
+	fi
+	tmp=$STACK_DIR/kafka-libs.tmp.$$
+	: >"$log"
+	for v in $KAFKA_VERSIONS; do
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		if (cd "$SCRIPT_DIR/kafka" && mvn -q -B -Dstyle.color=never -f pom.xml \
+			-Dkafka.version="$v" dependency:copy-dependencies \
+			-DoutputDirectory="$tmp") >>"$log" 2>&1; then
+			ok=$v
+			break
+		fi
+		printf '(kafka %s not fetched)\n' "$v" >>"$log"
+	done
+	if [[ -z $ok ]]; then
+		rm -rf "$tmp"
+		tail_file "$log"
+		die "could not fetch Kafka ($KAFKA_VERSIONS) from Maven Central"
+	fi
+	printf '%s\n' "$ok" >"$tmp/.version"
+	rm -rf "$LIBS"
+	mv "$tmp" "$LIBS"
+	say "install: kafka $ok jars fetched into $(short "$LIBS") ($(du -sh "$LIBS" | cut -f1))"
+}
+
+cmd_install() {
+	local pkgs=()
+	[[ -x $PGBIN/initdb && -x $PGBIN/psql ]] || pkgs+=(postgresql-15)
+	command -v java >/dev/null || pkgs+=(default-jre-headless)
+	command -v mvn >/dev/null || pkgs+=(maven)
+	((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
+	install_kafka_libs
+}
+
+# ---------------------------------------------------------------- postgres
+
+# Where the cluster lives: $STACK_DIR/pg, or /tmp/amtagvi-pg-<hash of stack dir> when
+# the postgres user cannot reach the stack dir (e.g. a repo under /root). Derived from
+# the stack dir path only, so a copied stack dir never points at another one's cluster.
+pg_paths() {
+	PGROOT=$STACK_DIR/pg
+	if [[ ! -d $PGROOT && -d /tmp/amtagvi-pg-$(hash_of "$STACK_DIR") ]]; then
+		PGROOT=/tmp/amtagvi-pg-$(hash_of "$STACK_DIR")
+	fi
+	PG_DATA=$PGROOT/data
+	PG_LOG=$PGROOT/postgres.log
+	PG_SOCK=$PGROOT/run
+	# unix socket paths are limited to 107 bytes
+	if ((${#PG_SOCK} + 20 > 100)); then PG_SOCK=/tmp/amtagvi-pgsock-$(hash_of "$STACK_DIR"); fi
+}
+
+as_pg() { # run a PostgreSQL server tool as the postgres user (they refuse root)
+	if ((EUID == 0)); then
+		(cd / && runuser -u postgres -- "$@")
+	else
+		"$@"
+	fi
+}
+
+own_pg_dir() { # DIR: create, owned by the user running the server
+	mkdir -p "$1"
+	if ((EUID == 0)); then chown postgres:postgres "$1"; fi
+	chmod 700 "$1"
+}
+
+pg_choose_root() {
+	pg_paths
+	[[ -d $PGROOT ]] && return 0
+	own_pg_dir "$PGROOT"
+	if ((EUID == 0)) && ! as_pg test -w "$PGROOT" -a -x "$PGROOT"; then
+		rmdir "$PGROOT" 2>/dev/null || true
+		own_pg_dir "/tmp/amtagvi-pg-$(hash_of "$STACK_DIR")"
+	fi
+	pg_paths
+}
+
+# pid of the postmaster serving OUR data dir. A postmaster.pid naming a live process
+# whose cwd is another data dir (stack dir copied with cp -r) does not count.
+pg_pid() {
+	local p cwd
+	[[ -s $PG_DATA/postmaster.pid ]] || return 1
+	read -r p <"$PG_DATA/postmaster.pid" || return 1
+	[[ $p =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null || return 1
+	if cwd=$(readlink "/proc/$p/cwd" 2>/dev/null); then
+		[[ $cwd == "$(cd "$PG_DATA" && pwd -P)" ]] || return 1
+	fi
+	printf '%s' "$p"
+}
+pg_running() { pg_pid >/dev/null; }
+
+psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"; }
+
+cmd_start_pg() {
+	[[ -x $PGBIN/initdb ]] || die "PostgreSQL 15 is not installed: run ops/stack.sh install"
+	pg_choose_root
+	if pg_running; then
+		local p=$PG_PORT
+		[[ -s $STACK_DIR/pg.port ]] && p=$(<"$STACK_DIR/pg.port")
+		say "pg: already running on 127.0.0.1:$p -> $(pg_url "$p")"
+		return 0
+	fi
+	rm -f "$PG_DATA/postmaster.pid" # not ours (see pg_pid): stale or copied
+	# a stack dir copied by root (cp -r) is root-owned: give the cluster back to postgres
+	if ((EUID == 0)) && [[ -e $PG_DATA && $(stat -c %U "$PG_DATA") != postgres ]]; then
+		chown -R postgres:postgres "$PGROOT"
+	fi
+	if [[ ! -s $PG_DATA/PG_VERSION ]]; then
+		own_pg_dir "$PG_DATA"
+		if ! as_pg "$PGBIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 \
+			--no-locale --no-instructions >"$PGROOT/initdb.log" 2>&1; then
+			tail_file "$PGROOT/initdb.log"
+			die "initdb failed"
+		fi
+		printf "\ninclude_if_exists = 'amtagvi.conf'\n" >>"$PG_DATA/postgresql.conf"
+	fi
+	own_pg_dir "$PG_SOCK"
+	# Rewritten on every start so port / fast mode follow the environment.
+	{
+		printf '# written by ops/stack.sh start-pg\n'
+		printf "listen_addresses = '127.0.0.1'\n"
+		printf 'port = %s\n' "$PG_PORT"
+		printf "unix_socket_directories = '%s'\n" "${PG_SOCK//\'/\'\'}"
+		if [[ ${AMTAGVI_PG_FAST:-0} == 1 ]]; then
+			printf 'fsync = off\nsynchronous_commit = off\n'
+		else
+			printf 'fsync = on\nsynchronous_commit = on\n'
+		fi
+	} >"$PG_DATA/amtagvi.conf"
+	((EUID != 0)) || chown postgres:postgres "$PG_DATA/amtagvi.conf"
+	if port_open "$PG_PORT"; then die "port 127.0.0.1:$PG_PORT is already in use (set AMTAGVI_PG_PORT)"; fi
+	if ((EUID == 0)); then touch "$PG_LOG" && chown postgres:postgres "$PG_LOG"; fi
+	if ! as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s start \
+		>"$STACK_DIR/pg_ctl.log" 2>&1 9>&-; then
+		tail_file "$STACK_DIR/pg_ctl.log"
+		tail_file "$PG_LOG"
+		die "PostgreSQL did not start"
+	fi
+	local i
+	for i in $(seq 1 60); do
+		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres && break
+		((i < 60)) || {
+			tail_file "$PG_LOG"
+			die "PostgreSQL not ready on 127.0.0.1:$PG_PORT"
+		}
+		sleep 0.5
+	done
+	if [[ $(psql_admin -tAc "select 1 from pg_roles where rolname = 'amtagvi'") != 1 ]]; then
+		psql_admin -c "create role amtagvi login superuser"
+	fi
+	if [[ $(psql_admin -tAc "select 1 from pg_database where datname = 'amtagvi'") != 1 ]]; then
+		psql_admin -c "create database amtagvi owner amtagvi"
+	fi
+	printf '%s\n' "$PG_PORT" >"$STACK_DIR/pg.port"
+	local mode=""
+	[[ ${AMTAGVI_PG_FAST:-0} == 1 ]] && mode=" (fast: fsync=off)"
+	say "pg: started on 127.0.0.1:$PG_PORT$mode -> $(pg_url "$PG_PORT")"
+}
+
+cmd_stop_pg() {
+	pg_paths
+	if pg_running; then
+		if ! as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 -s stop >"$STACK_DIR/pg_ctl.log" 2>&1; then
+			tail_file "$STACK_DIR/pg_ctl.log"
+			tail_file "$PG_LOG"
+			die "PostgreSQL did not stop"
+		fi
+		say "pg: stopped"
+	elif [[ -s $PG_DATA/PG_VERSION ]]; then
+		say "pg: not running"
+	else
+		say "pg: not initialized"
+	fi
+	if [[ ${AMTAGVI_STACK_CLEAN:-0} == 1 ]]; then
+		rm -rf "$PGROOT" "$STACK_DIR/pg.port"
+		[[ $PG_SOCK == "$PGROOT"/* ]] || rm -rf "$PG_SOCK"
+		say "pg: data deleted"
+	fi
+}
+
+# ---------------------------------------------------------------- kafka
+
+# short-lived JVM for the Kafka CLI tools: "${JAVA_TOOL[@]}" MAINCLASS ARGS...
+JAVA_TOOL=(java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
+	-Dlog4j.configuration="file:$KDIR/tools-log4j.properties" -cp "$LIBS/*")
+java_tool() { "${JAVA_TOOL[@]}" "$@"; }
+
+kafka_pid() { # prints the pid of our running broker
+	local p
+	[[ -s $KPID ]] || return 1
+	p=$(<"$KPID")
+	[[ $p =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null || return 1
+	# must be kafka.Kafka with OUR server.properties (a copied stack dir has a foreign pid)
+	tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -qxF "$KDIR/server.properties" || return 1
+	printf '%s' "$p"
+}
+
+kafka_write_configs() {
+	local tpl=$SCRIPT_DIR/kafka/server.properties.in props
+	[[ -f $tpl ]] || die "missing $tpl"
+	props=$(<"$tpl")
+	props=${props//@PORT@/$KAFKA_PORT}
+	props=${props//@CTRL_PORT@/$CTRL_PORT}
+	props=${props//@LOG_DIR@/$KDATA}
+	printf '%s\n' "$props" >"$KDIR/server.properties"
+	cat >"$KDIR/log4j.properties" <<EOF
+# written by ops/stack.sh (reload4j)
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$KLOGS/server.log
+log4j.appender.file.MaxFileSize=20MB
+log4j.appender.file.MaxBackupIndex=3
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+EOF
+	cat >"$KDIR/tools-log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+	cat >"$KDIR/tools.properties" <<'EOF'
+request.timeout.ms=10000
+default.api.timeout.ms=15000
+EOF
+}
+
+kafka_need_libs() {
+	kafka_libs_version >/dev/null || die "Kafka jars missing in $(short "$LIBS"): run ops/stack.sh install"
+	command -v java >/dev/null || die "java missing: run ops/stack.sh install"
+	[[ -f $KDIR/tools.properties ]] || {
+		mkdir -p "$KDIR" "$KLOGS"
+		kafka_write_configs
+	}
+}
+
+kafka_kill() { # PID: SIGTERM, up to 30 s, then SIGKILL; prints how it ended
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 60); do
+		kill -0 "$pid" 2>/dev/null || {
+			printf 'stopped'
+			return 0
+		}
+		sleep 0.5
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	for i in $(seq 1 20); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.25
+	done
+	printf 'killed (no exit 30 s after SIGTERM)'
+}
+
+cmd_start_kafka() {
+	local pid id p
+	kafka_libs_version >/dev/null || die "Kafka jars missing in $(short "$LIBS"): run ops/stack.sh install"
+	command -v java >/dev/null || die "java missing: run ops/stack.sh install"
+	mkdir -p "$KDIR" "$KDATA" "$KLOGS"
+	if pid=$(kafka_pid); then
+		local p=$KAFKA_PORT
+		[[ -s $STACK_DIR/kafka.port ]] && p=$(<"$STACK_DIR/kafka.port")
+		say "kafka: already running (pid $pid) on 127.0.0.1:$p"
+		return 0
+	fi
+	rm -f "$KPID"
+	for p in "$KAFKA_PORT" "$CTRL_PORT"; do
+		if port_open "$p"; then die "port 127.0.0.1:$p is already in use (set AMTAGVI_KAFKA_PORT)"; fi
+	done
+	kafka_write_configs
+	if [[ ! -s $KDIR/cluster.id ]]; then
+		id=$(java_tool kafka.tools.StorageTool random-uuid 2>"$KLOGS/format.log") ||
+			{
+				tail_file "$KLOGS/format.log"
+				die "StorageTool random-uuid failed"
+			}
+		printf '%s\n' "$id" >"$KDIR/cluster.id"
+	fi
+	id=$(<"$KDIR/cluster.id")
+	if [[ ! -s $KDATA/meta.properties ]]; then
+		java_tool kafka.tools.StorageTool format -t "$id" -c "$KDIR/server.properties" \
+			--ignore-formatted >"$KLOGS/format.log" 2>&1 ||
+			{
+				tail_file "$KLOGS/format.log"
+				die "StorageTool format failed"
+			}
+	fi
+	# setsid: the broker outlives the calling shell / terminal; stop it with stop-kafka.
+	# shellcheck disable=SC2086 # KAFKA_HEAP is a list of flags
+	(
+		cd "$KDIR"
+		exec setsid java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+			-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
+			-Djava.awt.headless=true -Dkafka.logs.dir="$KLOGS" \
+			-Dlog4j.configuration="file:$KDIR/log4j.properties" \
+			-cp "$LIBS/*" kafka.Kafka "$KDIR/server.properties"
+	) </dev/null >"$KLOGS/kafka.out" 2>&1 9>&- &
+	pid=$!
+	printf '%s\n' "$pid" >"$KPID"
+	local t0=$SECONDS why=""
+	while :; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			why="the broker exited"
+			break
+		fi
+		if port_open "$KAFKA_PORT" &&
+			timeout 30 "${JAVA_TOOL[@]}" "$TOPIC_CMD" --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+				--command-config "$KDIR/tools.properties" --list >/dev/null 2>"$KLOGS/ready-check.log"; then
+			break
+		fi
+		if ((SECONDS - t0 >= KAFKA_TIMEOUT)); then
+			why="the broker was not ready after ${KAFKA_TIMEOUT}s"
+			break
+		fi
+		sleep 1
+	done
+	if [[ -n $why ]]; then
+		kill -0 "$pid" 2>/dev/null && kafka_kill "$pid" >/dev/null
+		rm -f "$KPID"
+		tail_file "$KLOGS/server.log" 40
+		tail_file "$KLOGS/kafka.out" 20
+		tail_file "$KLOGS/ready-check.log" 10
+		die "Kafka did not start: $why"
+	fi
+	printf '%s\n' "$KAFKA_PORT" >"$STACK_DIR/kafka.port"
+	say "kafka: started $(kafka_libs_version) (pid $pid) on 127.0.0.1:$KAFKA_PORT in $((SECONDS - t0))s"
+}
+
+cmd_stop_kafka() {
+	local pid
+	if pid=$(kafka_pid); then
+		say "kafka: $(kafka_kill "$pid") (pid $pid)"
+	else
+		say "kafka: not running"
+	fi
+	rm -f "$KPID"
+	if [[ ${AMTAGVI_STACK_CLEAN:-0} == 1 ]]; then
+		rm -rf "$KDIR" "$STACK_DIR/kafka.port"
+		say "kafka: data deleted"
+	fi
+}
+
+cmd_topics() {
+	kafka_need_libs
+	java_tool "$TOPIC_CMD" --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+		--command-config "$KDIR/tools.properties" "$@"
+}
+
+cmd_create_topic() {
+	(($# == 2)) || die "usage: ops/stack.sh create-topic NAME PARTITIONS"
+	local name=$1 parts=$2 out
+	[[ $name =~ ^[A-Za-z0-9._-]{1,249}$ ]] || die "bad topic name '$name'"
+	[[ $parts =~ ^[1-9][0-9]*$ ]] || die "bad partition count '$parts'"
+	if ! out=$(cmd_topics --create --if-not-exists --topic "$name" --partitions "$parts" \
+		--replication-factor 1 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "could not create topic $name"
+	fi
+	if [[ $out == *"Created topic"* ]]; then
+		say "kafka: topic $name created ($parts partitions)"
+	else
+		# already there: check the partition count from the broker's own log dirs
+		local n=0 d
+		for d in "$KDATA/$name"-*; do
+			[[ -d $d && ${d##*/} =~ ^${name//./\\.}-[0-9]+$ ]] && n=$((n + 1))
+		done
+		if ((n != 0 && n != parts)); then
+			warn "topic $name already exists with $n partitions (asked for $parts)"
+		fi
+		say "kafka: topic $name already exists"
+	fi
+}
+
+# ---------------------------------------------------------------- stack
+
+cmd_status() {
+	local rc=0 pid p v
+	pg_paths
+	if pg_running; then
+		p=$PG_PORT
+		[[ -s $STACK_DIR/pg.port ]] && p=$(<"$STACK_DIR/pg.port")
+		say "pg: running on 127.0.0.1:$p -> $(pg_url "$p") (data $(short "$PG_DATA"))"
+	elif [[ -s $PG_DATA/PG_VERSION ]]; then
+		say "pg: stopped (data $(short "$PG_DATA"))"
+		rc=3
+	else
+		say "pg: not initialized"
+		rc=3
+	fi
+	if pid=$(kafka_pid); then
+		p=$KAFKA_PORT
+		[[ -s $STACK_DIR/kafka.port ]] && p=$(<"$STACK_DIR/kafka.port")
+		say "kafka: running $(kafka_libs_version || true) (pid $pid) on 127.0.0.1:$p (logs $(short "$KLOGS"))"
+	elif v=$(kafka_libs_version); then
+		say "kafka: stopped ($v installed)"
+		rc=3
+	else
+		say "kafka: not installed"
+		rc=3
+	fi
+	return $rc
+}
+
+cmd_env() {
+	printf 'export AMTAGVI_PG_URL=%s\n' "$(pg_url "$PG_PORT")"
+	printf 'export AMTAGVI_KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+}
+
+cmd_clean() {
+	AMTAGVI_STACK_CLEAN=1 cmd_stop_kafka >/dev/null
+	AMTAGVI_STACK_CLEAN=1 cmd_stop_pg >/dev/null
+	rm -rf "$STACK_DIR"
+	say "clean: removed $(short "$STACK_DIR")"
+}
+
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
+
+main() {
+	local cmd=${1:-help}
+	(($# == 0)) || shift
+	case $cmd in
+	# (no `a && b` chains: errexit is off inside functions called from one)
+	install | start-pg | stop-pg | start-kafka | stop-kafka | start | stop | clean)
+		take_lock
+		case $cmd in
+		start)
+			cmd_install
+			cmd_start_pg
+			cmd_start_kafka
+			;;
+		stop)
+			cmd_stop_kafka
+			cmd_stop_pg
+			;;
+		*) "cmd_${cmd//-/_}" ;;
+		esac
+		;;
+	create-topic) cmd_create_topic "$@" ;;
+	topics) cmd_topics "$@" ;;
+	status) cmd_status ;;
+	env) cmd_env ;;
+	help | -h | --help) usage ;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+}
+
+main "$@"
