@@ -72,6 +72,7 @@ typedef struct {
     long delivery_failures;
     /* totals for the closing log line */
     long batches, judged, replayed, dead;
+    long fault_exit_after_commit; /* AMTAGVI_FAULT_EXIT_AFTER_COMMIT, tests only */
 } worker_t;
 
 static int64_t now_ms(void)
@@ -405,6 +406,12 @@ static int process_batch(worker_t *w)
             part_t *p = find_part(w, pos[k].topic, pos[k].partition);
             if (p) p->expected_next = pos[k].new_next;
         }
+        /* Fault injection for the tests of the commit -> publish window: die like kill -9
+         * right after the Nth commit, before anything of that batch is published. */
+        if (w->fault_exit_after_commit > 0 && w->batches + 1 == w->fault_exit_after_commit) {
+            log_at(LOG_WARN, "fault injection: exiting after commit, before publish", NULL);
+            _exit(137);
+        }
         w->judged += judged;
         w->replayed += replayed;
         w->dead += (long)n_dead;
@@ -552,6 +559,8 @@ int cmd_run(int argc, char **argv)
     int rc = 1;
     worker_t *w = calloc(1, sizeof *w);
     w->cfg = &cfg;
+    if (getenv("AMTAGVI_FAULT_EXIT_AFTER_COMMIT"))
+        w->fault_exit_after_commit = atol(getenv("AMTAGVI_FAULT_EXIT_AFTER_COMMIT"));
     w->items = calloc((size_t)cfg.batch_max_messages, sizeof *w->items);
     w->policy = cli_load_policy(cfg.policy_file[0] ? cfg.policy_file : NULL);
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
