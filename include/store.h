@@ -31,6 +31,7 @@ typedef struct {
     size_t payload_len;
     int64_t received_at_ms;
     int64_t decided_at_ms;
+    const char *urgency; /**< PA: "STANDARD"/"EXPEDITED"; claim: NULL */
     const char *topic;
     int32_t partition;
     int64_t offset;
@@ -52,10 +53,17 @@ typedef struct {
 typedef struct {
     const char *topic;
     int32_t partition;
-    int64_t expected_next; /**< what the worker believes the table says (the fence) */
-    int64_t new_next;      /**< after this batch */
-    int64_t published;     /**< determinations published up to here */
+    int64_t expected_next;  /**< what the worker believes the table says (the fence) */
+    int64_t new_next;       /**< after this batch */
+    int64_t published;      /**< determinations published up to here */
+    int64_t high_watermark; /**< the partition's end as last seen (-1: unknown) */
 } store_position_t;
+
+/** What a batch did, recorded in worker_batches with it. */
+typedef struct {
+    int messages, judged, replayed, dead_letters;
+    int duration_ms; /**< first message polled -> commit */
+} store_batch_stats_t;
 
 store_t *store_new(const char *url, const char *worker_id);
 void store_free(store_t *s);
@@ -90,7 +98,8 @@ store_status_t store_load_history(store_t *s, engine_t *e, const char *const *me
  */
 store_status_t store_commit_batch(store_t *s, const char *group, const store_row_t *rows,
                                   size_t n_rows, const store_dead_letter_t *dead, size_t n_dead,
-                                  const store_position_t *positions, size_t n_positions);
+                                  const store_position_t *positions, size_t n_positions,
+                                  const store_batch_stats_t *stats);
 
 /** @brief Records that everything below published is on the outcomes topic. */
 store_status_t store_mark_published(store_t *s, const char *group, const char *topic,

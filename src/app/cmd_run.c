@@ -73,6 +73,7 @@ typedef struct {
     /* totals for the closing log line */
     long batches, judged, replayed, dead;
     long fault_exit_after_commit; /* AMTAGVI_FAULT_EXIT_AFTER_COMMIT, tests only */
+    int64_t batch_started;        /* monotonic ms of the batch's first message */
 } worker_t;
 
 static int64_t now_ms(void)
@@ -349,11 +350,18 @@ static int process_batch(worker_t *w)
             judged++;
             int64_t received = it->event.kind == EVENT_CLAIM ? it->event.claim.received_at_ms
                                                              : it->event.pa.received_at_ms;
-            rows[n_rows++] = (store_row_t){it->det,    event_fingerprint(&it->event),
-                                           m->payload, m->len,
-                                           received,   decided_at,
-                                           topic,      m->partition,
-                                           m->offset};
+            rows[n_rows++] = (store_row_t){
+                .det = it->det,
+                .fingerprint = event_fingerprint(&it->event),
+                .payload = m->payload,
+                .payload_len = m->len,
+                .received_at_ms = received,
+                .decided_at_ms = decided_at,
+                .urgency = it->event.kind == EVENT_PRIOR_AUTH ? urgency_name(it->event.pa.urgency)
+                                                              : NULL,
+                .topic = topic,
+                .partition = m->partition,
+                .offset = m->offset};
         }
         /* New positions: one past the last offset of each partition in the batch. */
         for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
@@ -365,15 +373,19 @@ static int process_batch(worker_t *w)
                 if (pos[k].partition == m->partition && strcmp(pos[k].topic, topic) == 0) break;
             if (k == n_pos) {
                 if (!p) continue; /* not ours any more: dropped by the rebalance handler */
-                pos[n_pos++] = (store_position_t){p->topic, p->partition, p->expected_next,
-                                                  m->offset + 1, p->published};
+                int64_t low = -1, high = -1;
+                rd_kafka_get_watermark_offsets(w->consumer, p->topic, p->partition, &low, &high);
+                pos[n_pos++] = (store_position_t){p->topic,      p->partition, p->expected_next,
+                                                  m->offset + 1, p->published, high};
             } else if (m->offset + 1 > pos[k].new_next) {
                 pos[k].new_next = m->offset + 1;
             }
         }
+        store_batch_stats_t stats = {(int)w->n_items, (int)judged, (int)replayed, (int)n_dead,
+                                     (int)(mono_ms() - w->batch_started)};
         if (st == STORE_OK)
             st = store_commit_batch(w->store, w->cfg->group_id, rows, n_rows, dead, n_dead, pos,
-                                    n_pos);
+                                    n_pos, &stats);
         if (st == STORE_FENCED) {
             log_at(LOG_WARN, "batch fenced; re-reading positions", "\"error\":\"%s\"",
                    store_error(w->store));
@@ -505,7 +517,10 @@ static int run_loop(worker_t *w)
             p->consumed = m->offset + 1;
             p->eof = false;
             w->items[w->n_items++].msg = m;
-            if (!deadline) deadline = mono_ms() + w->cfg->batch_max_ms;
+            if (!deadline) {
+                w->batch_started = mono_ms();
+                deadline = w->batch_started + w->cfg->batch_max_ms;
+            }
         }
         if (w->n_items) {
             if (process_batch(w) != 0) {

@@ -445,7 +445,8 @@ static store_status_t fence(store_t *s, const char *group, const store_position_
 
 store_status_t store_commit_batch(store_t *s, const char *group, const store_row_t *rows,
                                   size_t n_rows, const store_dead_letter_t *dead, size_t n_dead,
-                                  const store_position_t *positions, size_t n_positions)
+                                  const store_position_t *positions, size_t n_positions,
+                                  const store_batch_stats_t *stats)
 {
     if (store_connect(s) != STORE_OK) return STORE_RETRY;
     store_status_t st = exec_params(s, "BEGIN", 0, NULL, NULL);
@@ -495,15 +496,18 @@ store_status_t store_commit_batch(store_t *s, const char *group, const store_row
             copy_text(b, row->topic);
             buf_printf(b, "\t%d\t%lld\t", row->partition, (long long)row->offset);
             copy_ts(b, row->decided_at_ms);
+            buf_append_char(b, '\t');
+            copy_text(b, row->urgency);
             buf_append_char(b, '\n');
         }
-        st = copy_rows(s,
-                       "COPY determinations (event_id, determination_id, kind, member_id, pa_id, "
-                       "claim_id, line_number, policy_version, decision_date, outcome, criteria, "
-                       "reason_codes, valid_from, valid_until, auth_max_doses, auth_dose_min, "
-                       "auth_dose_max, matched_pa_id, fingerprint, payload, received_at, "
-                       "source_topic, source_partition, source_offset, decided_at) FROM STDIN",
-                       b);
+        st = copy_rows(
+            s,
+            "COPY determinations (event_id, determination_id, kind, member_id, pa_id, "
+            "claim_id, line_number, policy_version, decision_date, outcome, criteria, "
+            "reason_codes, valid_from, valid_until, auth_max_doses, auth_dose_min, "
+            "auth_dose_max, matched_pa_id, fingerprint, payload, received_at, "
+            "source_topic, source_partition, source_offset, decided_at, urgency) FROM STDIN",
+            b);
     }
     if (st == STORE_OK && n_dead) {
         buf_t *b = &s->copy;
@@ -531,20 +535,44 @@ store_status_t store_commit_batch(store_t *s, const char *group, const store_row
         buf_clear(&s->a2);
         buf_clear(&s->a3);
         buf_clear(&s->a4);
+        buf_clear(&s->copy);
         for (size_t i = 0; i < n_positions; i++) {
             array_add(&s->a1, positions[i].topic);
             array_add_i64(&s->a2, positions[i].partition);
             array_add_i64(&s->a3, positions[i].new_next);
             array_add_i64(&s->a4, positions[i].published);
+            array_add_i64(&s->copy, positions[i].high_watermark);
         }
-        const char *v[6] = {
-            group,       array_end(&s->a1), array_end(&s->a2), array_end(&s->a3), array_end(&s->a4),
-            s->worker_id};
+        const char *v[7] = {group,
+                            array_end(&s->a1),
+                            array_end(&s->a2),
+                            array_end(&s->a3),
+                            array_end(&s->a4),
+                            s->worker_id,
+                            array_end(&s->copy)};
         st = exec_params(s,
                          "UPDATE consumer_offsets o SET next_offset = x.n, published_offset = "
-                         "x.pub, updated_at = now(), updated_by = $6 FROM unnest($2::text[], "
-                         "$3::int[], $4::bigint[], $5::bigint[]) AS x(t, p, n, pub) WHERE "
-                         "o.consumer_group = $1 AND o.topic = x.t AND o.partition = x.p",
+                         "x.pub, high_watermark = CASE WHEN x.hw >= 0 THEN x.hw ELSE "
+                         "o.high_watermark END, updated_at = now(), updated_by = $6 FROM "
+                         "unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $7::bigint[]) "
+                         "AS x(t, p, n, pub, hw) WHERE o.consumer_group = $1 AND o.topic = x.t AND "
+                         "o.partition = x.p",
+                         7, v, NULL);
+    }
+    if (st == STORE_OK && stats) {
+        char m[16], j[16], r[16], d[16], ms[16];
+        snprintf(m, sizeof m, "%d", stats->messages);
+        snprintf(j, sizeof j, "%d", stats->judged);
+        snprintf(r, sizeof r, "%d", stats->replayed);
+        snprintf(d, sizeof d, "%d", stats->dead_letters);
+        snprintf(ms, sizeof ms, "%d", stats->duration_ms);
+        const char *v[6] = {s->worker_id, m, j, r, d, ms};
+        /* clock_timestamp(), not now(): the key is (worker, time) and a retried batch must not
+         * collide with itself; ON CONFLICT keeps the batch from failing on a statistics row. */
+        st = exec_params(s,
+                         "INSERT INTO worker_batches (worker_id, committed_at, messages, judged, "
+                         "replayed, dead_letters, duration_ms) VALUES ($1, clock_timestamp(), $2, "
+                         "$3, $4, $5, $6) ON CONFLICT DO NOTHING",
                          6, v, NULL);
     }
     if (st == STORE_OK) st = exec_params(s, "COMMIT", 0, NULL, NULL);
