@@ -18,6 +18,8 @@ int cmd_run(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 /** @brief `produce`: JSON Lines (or raw) -> Avro -> the events topic. */
 int cmd_produce(int argc, char **argv);
+/** @brief `retro`: re-judges a window of stored events and records what would change. */
+int cmd_retro(int argc, char **argv);
 /** @brief `dump`: prints a topic's messages as JSON Lines, hex-encoded. */
 int cmd_dump(int argc, char **argv);
 
@@ -26,6 +28,9 @@ int cmd_dump(int argc, char **argv);
  * with the build. Loads it or prints the problem and returns NULL.
  */
 policy_t *cli_load_policy(const char *path_option);
+
+/** @brief The policy file path cli_load_policy would read for that option. */
+const char *cli_policy_path(const char *path_option);
 
 /** @brief One structured log line on stderr: {"ts":..., "level":..., "msg":..., extra}. */
 void cli_log(const char *level, const char *msg, const char *extra_json_fields);

@@ -139,6 +139,14 @@ int reason_criterion(event_kind_t kind, reason_code_t code);
 int outcome_from_name(const char *s, outcome_t *out);
 
 /**
+ * @brief The compact criteria trace stored with a determination: one letter per criterion in
+ * contract order (M met, N not met, U unknown, A not applicable); out holds MAX_CRITERIA + 1.
+ */
+void criteria_trace(const determination_t *d, char *out);
+/** @brief Sets d->criteria from a trace for a kind. @returns 0, or -1 if malformed. */
+int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d);
+
+/**
  * @brief Fills out with the determination_id of an event: a UUIDv5 (RFC 4122, SHA-1) of the
  * event_id in the project's fixed namespace, so a replay gets the same id everywhere.
  */

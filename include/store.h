@@ -117,8 +117,52 @@ typedef int (*store_republish_cb)(void *ctx, const determination_t *d,
 store_status_t store_republish(store_t *s, const char *topic, int32_t partition, int64_t from,
                                int64_t to, store_republish_cb cb, void *ctx);
 
-/** @brief Encodes a criteria trace ("MMNA...") and decodes it back. */
-void criteria_trace(const determination_t *d, char *out);
-int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d);
+/* ---- retro-review ---- */
+
+/** One stored event of an affected member, valid until the next store_retro_fetch. */
+typedef struct {
+    const char *event_id;
+    const char *member_id;
+    event_kind_t kind;
+    const void *payload; /**< the Confluent-framed Avro message as consumed */
+    size_t payload_len;
+    date_t decision_date;
+    outcome_t outcome;
+    const char *criteria;    /**< trace */
+    const char *reasons_csv; /**< "A,B" */
+} retro_row_t;
+
+typedef struct {
+    const char *event_id, *member_id, *kind;
+    date_t decision_date;
+    const char *old_outcome, *new_outcome;
+    const char *old_reasons_csv, *new_reasons_csv;
+    const char *finding;
+} retro_finding_row_t;
+
+typedef struct {
+    int64_t members, events_replayed, events_in_window, changed, paid_now_denied, denied_now_paid,
+        undecodable;
+} retro_counts_t;
+
+/** @brief Records a new run (committed at once, status running). */
+store_status_t store_retro_create_run(store_t *s, date_t from, date_t to, const char *file_version,
+                                      const char *sha256, int64_t *run_id);
+
+/**
+ * @brief Opens a snapshot of every stored event of the members with an event decided in
+ * [from, to], ordered by member then stream position, and counts them.
+ */
+store_status_t store_retro_open(store_t *s, date_t from, date_t to, bool read_only, int64_t *events,
+                                int64_t *members);
+
+/** @brief Fetches up to max rows (*n = 0 at the end). */
+store_status_t store_retro_fetch(store_t *s, retro_row_t *rows, size_t max, size_t *n);
+
+store_status_t store_retro_add_findings(store_t *s, int64_t run_id, const retro_finding_row_t *rows,
+                                        size_t n);
+
+/** @brief Ends the snapshot; with run_id > 0 records counts and status, then commits. */
+store_status_t store_retro_close(store_t *s, int64_t run_id, const retro_counts_t *c, bool ok);
 
 #endif

@@ -20,6 +20,8 @@ static void usage(FILE *f)
           "  migrate [--config FILE]    apply the SQL migrations (safe to re-run)\n"
           "  produce [--config FILE] [--topic T] [--raw] < events.jsonl\n"
           "                             publish JSON Lines events as Avro, keyed by member_id\n"
+          "  retro --from DATE --to DATE [--policy FILE] [--dry-run] [--config FILE]\n"
+          "                             re-judge a window of stored events, record what changes\n"
           "  dump --topic T [--config FILE] [--idle-ms MS]\n"
           "                             print a topic's messages as JSON Lines (hex)\n"
           "  --help                     this text\n"
@@ -32,11 +34,17 @@ static void usage(FILE *f)
           f);
 }
 
-policy_t *cli_load_policy(const char *path_option)
+const char *cli_policy_path(const char *path_option)
 {
     const char *path = path_option;
     if (!path) path = getenv("AMTAGVI_POLICY_FILE");
     if (!path || !*path) path = AMTAGVI_DEFAULT_POLICY;
+    return path;
+}
+
+policy_t *cli_load_policy(const char *path_option)
+{
+    const char *path = cli_policy_path(path_option);
     char err[512];
     policy_t *p = policy_load_file(path, err, sizeof err);
     if (!p) fprintf(stderr, "amtagvi-adjudicator: policy file rejected: %s\n", err);
@@ -78,6 +86,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "produce") == 0) return cmd_produce(argc - 1, argv + 1);
     if (strcmp(cmd, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(cmd, "retro") == 0) return cmd_retro(argc - 1, argv + 1);
     fprintf(stderr, "amtagvi-adjudicator: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

@@ -131,6 +131,26 @@ int outcome_from_name(const char *s, outcome_t *out)
     return -1;
 }
 
+void criteria_trace(const determination_t *d, char *out)
+{
+    static const char letters[] = "MNUA";
+    int n = criteria_count(d->kind);
+    for (int c = 0; c < n; c++) out[c] = letters[d->criteria[c]];
+    out[n] = '\0';
+}
+
+int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d)
+{
+    int n = criteria_count(kind);
+    if ((int)strlen(trace) != n) return -1;
+    for (int c = 0; c < n; c++) {
+        const char *p = strchr("MNUA", trace[c]);
+        if (!p || !trace[c]) return -1;
+        d->criteria[c] = (uint8_t)(p - "MNUA");
+    }
+    return 0;
+}
+
 /* ---- SHA-1 (FIPS 180-4), only for RFC 4122 name-based UUIDs; not used for security. ---- */
 
 typedef struct {

@@ -19,6 +19,7 @@ struct store {
     char error[512];
     buf_t copy; /* COPY data of the batch in hand */
     buf_t a1, a2, a3, a4;
+    PGresult *retro_result; /* rows of the last retro FETCH, freed by the next */
 };
 
 static store_status_t fail(store_t *s, store_status_t st, const char *fmt, ...)
@@ -52,6 +53,7 @@ store_t *store_new(const char *url, const char *worker_id)
 void store_free(store_t *s)
 {
     if (!s) return;
+    if (s->retro_result) PQclear(s->retro_result);
     if (s->conn) PQfinish(s->conn);
     free(s->url);
     free(s->worker_id);
@@ -172,26 +174,6 @@ static const char *array_end(buf_t *b)
 static void array_add_i64(buf_t *b, int64_t v)
 {
     buf_printf(b, "%c%lld", b->len ? ',' : '{', (long long)v);
-}
-
-void criteria_trace(const determination_t *d, char *out)
-{
-    static const char letters[] = "MNUA";
-    int n = criteria_count(d->kind);
-    for (int c = 0; c < n; c++) out[c] = letters[d->criteria[c]];
-    out[n] = '\0';
-}
-
-int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d)
-{
-    int n = criteria_count(kind);
-    if ((int)strlen(trace) != n) return -1;
-    for (int c = 0; c < n; c++) {
-        const char *p = strchr("MNUA", trace[c]);
-        if (!p || !trace[c]) return -1;
-        d->criteria[c] = (uint8_t)(p - "MNUA");
-    }
-    return 0;
 }
 
 /* Columns shared by the history and republish queries, in this order. */
@@ -659,5 +641,169 @@ store_status_t store_republish(store_t *s, const char *topic, int32_t partition,
     }
     PQclear(dr);
     PQclear(lr);
+    return st;
+}
+
+/* ------------------------------------------------------------------ retro-review */
+
+static void fmt_date(date_t d, char *buf)
+{
+    date_format(d, buf);
+}
+
+store_status_t store_retro_create_run(store_t *s, date_t from, date_t to, const char *file_version,
+                                      const char *sha256, int64_t *run_id)
+{
+    char f[12], t[12];
+    fmt_date(from, f);
+    fmt_date(to, t);
+    const char *v[4] = {f, t, file_version, sha256};
+    PGresult *r;
+    if (store_connect(s) != STORE_OK ||
+        exec_params(s,
+                    "INSERT INTO retro_runs (window_from, window_to, policy_file_version, "
+                    "policy_file_sha256) VALUES ($1, $2, $3, $4) RETURNING run_id",
+                    4, v, &r) != STORE_OK)
+        return STORE_RETRY;
+    *run_id = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return STORE_OK;
+}
+
+store_status_t store_retro_open(store_t *s, date_t from, date_t to, bool read_only, int64_t *events,
+                                int64_t *members)
+{
+    char f[12], t[12];
+    fmt_date(from, f);
+    fmt_date(to, t);
+    const char *v[2] = {f, t};
+    PGresult *r;
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    /* One snapshot for the counts and the cursor, so progress totals match what is read. A dry
+     * run writes nothing but its temporary member list (so no READ ONLY transaction) and rolls
+     * back at the end. */
+    (void)read_only;
+    if (exec_params(s, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, NULL) != STORE_OK)
+        return STORE_RETRY;
+    if (exec_params(s,
+                    "CREATE TEMP TABLE retro_members ON COMMIT DROP AS SELECT DISTINCT member_id "
+                    "FROM determinations WHERE decision_date BETWEEN $1 AND $2",
+                    2, v, NULL) != STORE_OK ||
+        exec_params(s,
+                    "SELECT (SELECT count(*) FROM retro_members), (SELECT count(*) FROM "
+                    "determinations d JOIN retro_members m USING (member_id))",
+                    0, NULL, &r) != STORE_OK) {
+        rollback(s);
+        return STORE_RETRY;
+    }
+    *members = atoll(PQgetvalue(r, 0, 0));
+    *events = atoll(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if (exec_params(s,
+                    "DECLARE retro_cursor NO SCROLL CURSOR FOR SELECT d.event_id, d.member_id, "
+                    "d.kind, d.payload, (d.decision_date - date '1970-01-01')::int4, d.outcome, "
+                    "d.criteria, array_to_string(d.reason_codes, ',') FROM determinations d "
+                    "JOIN retro_members m USING (member_id) ORDER BY d.member_id, d.seq",
+                    0, NULL, NULL) != STORE_OK) {
+        rollback(s);
+        return STORE_RETRY;
+    }
+    return STORE_OK;
+}
+
+store_status_t store_retro_fetch(store_t *s, retro_row_t *rows, size_t max, size_t *n)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "FETCH %zu FROM retro_cursor", max);
+    if (s->retro_result) PQclear(s->retro_result);
+    /* Binary results: the payload arrives as raw bytes instead of hex text. libpq still
+     * NUL-terminates every value, so text columns can be used as C strings. */
+    s->retro_result = PQexecParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(s->retro_result) != PGRES_TUPLES_OK) {
+        fail(s, STORE_RETRY, "%s", PQresultErrorMessage(s->retro_result));
+        PQclear(s->retro_result);
+        s->retro_result = NULL;
+        return STORE_RETRY;
+    }
+    PGresult *r = s->retro_result;
+    *n = (size_t)PQntuples(r);
+    for (size_t i = 0; i < *n; i++) {
+        int k = (int)i;
+        const unsigned char *day = (const unsigned char *)PQgetvalue(r, k, 4);
+        outcome_t o = OUTCOME_PENDED;
+        outcome_from_name(PQgetvalue(r, k, 5), &o);
+        rows[i] = (retro_row_t){
+            .event_id = PQgetvalue(r, k, 0),
+            .member_id = PQgetvalue(r, k, 1),
+            .kind = strcmp(PQgetvalue(r, k, 2), "claim") == 0 ? EVENT_CLAIM : EVENT_PRIOR_AUTH,
+            .payload = PQgetvalue(r, k, 3),
+            .payload_len = (size_t)PQgetlength(r, k, 3),
+            .decision_date = (date_t)((uint32_t)day[0] << 24 | (uint32_t)day[1] << 16 |
+                                      (uint32_t)day[2] << 8 | day[3]),
+            .outcome = o,
+            .criteria = PQgetvalue(r, k, 6),
+            .reasons_csv = PQgetvalue(r, k, 7)};
+    }
+    return STORE_OK;
+}
+
+store_status_t store_retro_add_findings(store_t *s, int64_t run_id, const retro_finding_row_t *rows,
+                                        size_t n)
+{
+    if (n == 0) return STORE_OK;
+    buf_t *b = &s->copy;
+    buf_clear(b);
+    for (size_t i = 0; i < n; i++) {
+        const retro_finding_row_t *f = &rows[i];
+        buf_printf(b, "%lld\t", (long long)run_id);
+        copy_text(b, f->event_id);
+        buf_append_char(b, '\t');
+        copy_text(b, f->member_id);
+        buf_printf(b, "\t%s\t", f->kind);
+        copy_date(b, f->decision_date);
+        buf_printf(b, "\t%s\t%s\t{%s}\t{%s}\t%s\n", f->old_outcome, f->new_outcome,
+                   f->old_reasons_csv, f->new_reasons_csv, f->finding);
+    }
+    return copy_rows(s,
+                     "COPY retro_findings (run_id, event_id, member_id, kind, decision_date, "
+                     "old_outcome, new_outcome, old_reasons, new_reasons, finding) FROM STDIN",
+                     b);
+}
+
+store_status_t store_retro_close(store_t *s, int64_t run_id, const retro_counts_t *c, bool ok)
+{
+    if (s->retro_result) {
+        PQclear(s->retro_result);
+        s->retro_result = NULL;
+    }
+    if (run_id <= 0 || !ok) {
+        rollback(s);
+        if (run_id > 0) {
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)run_id);
+            const char *v[1] = {id};
+            exec_params(s,
+                        "UPDATE retro_runs SET status = 'failed', finished_at = now() WHERE "
+                        "run_id = $1",
+                        1, v, NULL);
+        }
+        return STORE_OK;
+    }
+    char vals[8][24];
+    int64_t nums[8] = {run_id,     c->members,         c->events_replayed, c->events_in_window,
+                       c->changed, c->paid_now_denied, c->denied_now_paid, c->undecodable};
+    const char *v[8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(vals[i], sizeof vals[i], "%lld", (long long)nums[i]);
+        v[i] = vals[i];
+    }
+    store_status_t st = exec_params(
+        s,
+        "UPDATE retro_runs SET status = 'finished', finished_at = clock_timestamp(), members = $2, "
+        "events_replayed = $3, events_in_window = $4, changed = $5, paid_now_denied = $6, "
+        "denied_now_paid = $7, undecodable = $8 WHERE run_id = $1",
+        8, v, NULL);
+    if (st == STORE_OK) st = exec_params(s, "COMMIT", 0, NULL, NULL);
+    if (st != STORE_OK) rollback(s);
     return st;
 }

@@ -1,0 +1,275 @@
+/* `retro`: the nightly retro-review. Re-judges the stored events of a window with a chosen policy
+ * file and records what would change.
+ *
+ * A determination depends on the member's history, so every stored event of each affected
+ * member (one with an event decided in the window) is replayed in its original stream order
+ * through a fresh engine; only events decided inside the window are compared and reported. Rows
+ * stream from a server-side cursor in one snapshot, so memory stays constant whatever the
+ * window. */
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "avro_codec.h"
+#include "buf.h"
+#include "cli.h"
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "retro.h"
+#include "store.h"
+
+#define FETCH_ROWS 5000
+#define FLUSH_FINDINGS 2000
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* SHA-256 of the policy file as read, recorded with the run so a finding can be traced to the
+ * exact rules that produced it. */
+static int file_sha256(const char *path, char out[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    unsigned char chunk[65536], md[32];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) EVP_DigestUpdate(ctx, chunk, n);
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+typedef struct {
+    bool tty;
+    double started, last;
+    int64_t total;
+} progress_t;
+
+static void progress(progress_t *p, int64_t done, bool final)
+{
+    double now = mono_s();
+    if (!final && now - p->last < (p->tty ? 0.2 : 5.0)) return;
+    p->last = now;
+    double rate = done / (now - p->started > 1e-6 ? now - p->started : 1e-6);
+    double pct = p->total ? 100.0 * (double)done / (double)p->total : 100.0;
+    long eta = rate > 0 ? (long)((double)(p->total - done) / rate) : 0;
+    if (p->tty) {
+        char bar[31];
+        int fill = (int)(pct * 30 / 100);
+        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '-';
+        bar[30] = '\0';
+        fprintf(stderr, "\rretro [%s] %5.1f%% %lld/%lld events  %.0f/s  ETA %ld:%02ld ", bar, pct,
+                (long long)done, (long long)p->total, rate, eta / 60, eta % 60);
+        if (final) fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "retro: %lld/%lld events (%.1f%%), %.0f events/s, ETA %lds\n",
+                (long long)done, (long long)p->total, pct, rate, eta);
+    }
+}
+
+static int parse_date_arg(const char *s, date_t *out)
+{
+    return date_parse(s, strlen(s), out);
+}
+
+int cmd_retro(int argc, char **argv)
+{
+    const char *config_path = NULL, *policy_opt = NULL, *from_s = NULL, *to_s = NULL;
+    bool dry_run = false;
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"from", required_argument, 0, 'f'},
+                                         {"to", required_argument, 0, 't'},
+                                         {"policy", required_argument, 0, 'p'},
+                                         {"dry-run", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *usage = "usage: amtagvi-adjudicator retro --from YYYY-MM-DD --to YYYY-MM-DD "
+                        "[--policy FILE] [--dry-run] [--config FILE]\n";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'f':
+            from_s = optarg;
+            break;
+        case 't':
+            to_s = optarg;
+            break;
+        case 'p':
+            policy_opt = optarg;
+            break;
+        case 'n':
+            dry_run = true;
+            break;
+        default:
+            fputs(usage, c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    date_t from, to;
+    if (!from_s || !to_s || parse_date_arg(from_s, &from) || parse_date_arg(to_s, &to) ||
+        from > to) {
+        fprintf(stderr,
+                "amtagvi-adjudicator: retro needs --from and --to as real dates, "
+                "from <= to\n%s",
+                usage);
+        return 2;
+    }
+    config_t cfg;
+    char err[512];
+    if (config_load(&cfg, config_path, err, sizeof err) != 0) {
+        fprintf(stderr, "amtagvi-adjudicator: configuration: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+    const char *policy_path = cli_policy_path(policy_opt           ? policy_opt
+                                              : cfg.policy_file[0] ? cfg.policy_file
+                                                                   : NULL);
+    policy_t *policy = cli_load_policy(policy_path);
+    char sha[65] = "";
+    avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
+                            (int32_t)cfg.determination_schema_id};
+    avro_codec_t *codec = policy ? avro_codec_new(&ids, err, sizeof err) : NULL;
+    if (!policy || !codec || file_sha256(policy_path, sha) != 0) {
+        if (policy && !codec) fprintf(stderr, "amtagvi-adjudicator: avro: %s\n", err);
+        policy_free(policy);
+        avro_codec_free(codec);
+        config_free(&cfg);
+        return 1;
+    }
+    store_t *store = store_new(cfg.database_url, cfg.worker_id);
+    engine_t *engine = engine_new(policy);
+    retro_row_t *rows = calloc(FETCH_ROWS, sizeof *rows);
+    retro_finding_row_t *found = calloc(FLUSH_FINDINGS, sizeof *found);
+    arena_t events = {0}, strings = {0};
+    retro_counts_t counts = {0};
+    int64_t run_id = 0, total = 0, done = 0;
+    size_t n_found = 0;
+    int rc = 1;
+    store_status_t st = STORE_OK;
+    if (!dry_run) st = store_retro_create_run(store, from, to, policy->file_version, sha, &run_id);
+    if (st == STORE_OK) st = store_retro_open(store, from, to, dry_run, &total, &counts.members);
+    if (st != STORE_OK) {
+        fprintf(stderr, "amtagvi-adjudicator: retro: %s\n", store_error(store));
+        goto cleanup;
+    }
+    log_at(LOG_INFO, "retro started",
+           "\"run_id\":%lld,\"from\":\"%s\",\"to\":\"%s\",\"policy_file\":\"%s\","
+           "\"sha256\":\"%s\",\"members\":%lld,\"events\":%lld,\"dry_run\":%s",
+           (long long)run_id, from_s, to_s, policy->file_version, sha, (long long)counts.members,
+           (long long)total, dry_run ? "true" : "false");
+    progress_t prog = {isatty(STDERR_FILENO), mono_s(), 0, total};
+    char member[EVENT_MAX_STRING_BYTES + 1] = "";
+    for (;;) {
+        size_t n;
+        if ((st = store_retro_fetch(store, rows, FETCH_ROWS, &n)) != STORE_OK) break;
+        if (n == 0) break;
+        arena_reset(&events);
+        for (size_t i = 0; i < n && st == STORE_OK; i++) {
+            const retro_row_t *r = &rows[i];
+            if (strcmp(member, r->member_id) != 0) {
+                /* A new member: history starts empty and is rebuilt by replay. */
+                engine_reset(engine);
+                snprintf(member, sizeof member, "%s", r->member_id);
+            }
+            done++;
+            event_t ev;
+            char derr[256];
+            if (avro_codec_decode_event(codec, r->payload, r->payload_len, &ev, &events, derr,
+                                        sizeof derr) != DECODE_OK) {
+                counts.undecodable++;
+                log_at(LOG_WARN, "stored payload does not decode", "\"event_id\":\"%s\"",
+                       r->event_id);
+                continue;
+            }
+            const determination_t *d;
+            if (engine_process(engine, &ev, &d) < 0) {
+                st = STORE_RETRY;
+                break;
+            }
+            counts.events_replayed++;
+            if (r->decision_date < from || r->decision_date > to) continue;
+            counts.events_in_window++;
+            finding_t f = retro_compare(r->kind, r->outcome, r->criteria, r->reasons_csv, d);
+            if (f == FINDING_NONE) continue;
+            counts.changed++;
+            if (f == FINDING_POSSIBLE_OVERPAYMENT) counts.paid_now_denied++;
+            if (f == FINDING_NOW_PAYABLE) counts.denied_now_paid++;
+            if (dry_run) continue;
+            char csv[512];
+            reasons_csv(d, csv, sizeof csv);
+            found[n_found++] = (retro_finding_row_t){arena_strdup(&strings, r->event_id),
+                                                     arena_strdup(&strings, r->member_id),
+                                                     event_kind_name(r->kind),
+                                                     r->decision_date,
+                                                     outcome_name(r->outcome),
+                                                     outcome_name(d->outcome),
+                                                     arena_strdup(&strings, r->reasons_csv),
+                                                     arena_strdup(&strings, csv),
+                                                     finding_name(f)};
+            if (n_found == FLUSH_FINDINGS) {
+                st = store_retro_add_findings(store, run_id, found, n_found);
+                n_found = 0;
+                arena_reset(&strings);
+            }
+        }
+        progress(&prog, done, false);
+        if (st != STORE_OK) break;
+    }
+    if (st == STORE_OK && n_found) st = store_retro_add_findings(store, run_id, found, n_found);
+    progress(&prog, done, true);
+    if (st != STORE_OK) {
+        fprintf(stderr, "amtagvi-adjudicator: retro failed: %s\n", store_error(store));
+        store_retro_close(store, run_id, &counts, false);
+        goto cleanup;
+    }
+    if (store_retro_close(store, dry_run ? 0 : run_id, &counts, true) != STORE_OK) {
+        fprintf(stderr, "amtagvi-adjudicator: retro: %s\n", store_error(store));
+        goto cleanup;
+    }
+    double secs = mono_s() - prog.started;
+    printf("retro-review %s%s..%s with %s (sha256 %.12s)\n", dry_run ? "(dry run) " : "", from_s,
+           to_s, policy->file_version, sha);
+    if (!dry_run) printf("  run id                   %lld\n", (long long)run_id);
+    printf("  members affected         %lld\n", (long long)counts.members);
+    printf("  events replayed          %lld (%.0f events/s)\n", (long long)counts.events_replayed,
+           secs > 0 ? (double)counts.events_replayed / secs : 0.0);
+    printf("  events in window         %lld\n", (long long)counts.events_in_window);
+    printf("  determinations changed   %lld\n", (long long)counts.changed);
+    printf("  paid, would now be denied (possible overpayment)  %lld\n",
+           (long long)counts.paid_now_denied);
+    printf("  denied, would now be paid                         %lld\n",
+           (long long)counts.denied_now_paid);
+    if (counts.undecodable)
+        printf("  undecodable stored events %lld\n", (long long)counts.undecodable);
+    rc = 0;
+
+cleanup:
+    free(rows);
+    free(found);
+    arena_free(&events);
+    arena_free(&strings);
+    engine_free(engine);
+    store_free(store);
+    avro_codec_free(codec);
+    policy_free(policy);
+    config_free(&cfg);
+    return rc;
+}

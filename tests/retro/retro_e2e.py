@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Retro-review end to end. usage: retro_e2e.py BINARY SOURCE_DIR (a stack running, env set)."""
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN, SRC = sys.argv[1], sys.argv[2]
+env = dict(os.environ)
+stack = ["bash", os.path.join(SRC, "ops/stack.sh")]
+pg_base = "postgresql://amtagvi@127.0.0.1:%s" % env["AMTAGVI_PG_PORT"]
+brokers = "127.0.0.1:%s" % env["AMTAGVI_KAFKA_PORT"]
+passed = failed = 0
+tmp = tempfile.mkdtemp()
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", name, detail)
+
+
+def sh(args, stdin=None, **kw):
+    return subprocess.run(args, input=stdin, capture_output=True, env=env, timeout=300, **kw)
+
+
+def psql(db, sql):
+    r = sh(["psql", "-qAtX", "-F", "\t", "%s/%s" % (pg_base, db), "-c", sql])
+    assert r.returncode == 0, r.stderr.decode()
+    return [l.split("\t") for l in r.stdout.decode().splitlines()]
+
+
+# --- a judged stream in PostgreSQL
+psql("postgres", "CREATE DATABASE retro")
+for t, n in (("r.events", 4), ("r.outcomes", 4), ("r.dead", 1)):
+    assert sh(stack + ["create-topic", t, str(n)]).returncode == 0
+conf = os.path.join(tmp, "w.conf")
+open(conf, "w").write(
+    "brokers = %s\ndatabase.url = %s/retro\ngroup.id = retro\ntopics = r.events\n"
+    "outcomes.topic = r.outcomes\ndead_letter.topic = r.dead\nexit.when.idle.ms = 2000\n"
+    % (brokers, pg_base))
+events = os.path.join(tmp, "events.jsonl")
+with open(events, "w") as f:
+    subprocess.run([sys.executable, os.path.join(SRC, "ops/gen_events.py"), "--events", "4000",
+                    "--seed", "77", "--invalid-rate", "0"], stdout=f, check=True)
+assert sh([BIN, "migrate", "--config", conf]).returncode == 0
+assert sh([BIN, "produce", "--config", conf], stdin=open(events, "rb").read()).returncode == 0
+r = sh([BIN, "run", "--config", conf])
+check("worker ran", r.returncode == 0, r.stderr.decode()[-500:])
+
+# --- the changed policy: approvals last 3 months instead of 6
+pol = json.load(open(os.path.join(SRC, "policy/IP0625.json")))
+pol["limits"]["approval_months"] = 3
+pol["file_version"] = "IP0625-test-3-months"
+pol3 = os.path.join(tmp, "pol3.json")
+json.dump(pol, open(pol3, "w"))
+
+
+def evaluate(policy):
+    out = sh([BIN, "evaluate", "--policy", policy], stdin=open(events, "rb").read())
+    assert out.returncode == 0
+    res = {}
+    for line in out.stdout.decode().splitlines():
+        d = json.loads(line)
+        if "event_id" in d:
+            res.setdefault(d["event_id"], d)
+    return res
+
+
+old, new = evaluate(os.path.join(SRC, "policy/IP0625.json")), evaluate(pol3)
+decision = {e: d for e, d in psql("retro", "SELECT event_id, decision_date FROM determinations")}
+FROM, TO = "2025-01-01", "2025-12-31"
+expected = {}
+for eid, o in old.items():
+    n = new[eid]
+    if not (FROM <= decision[eid] <= TO):
+        continue
+    if (o["outcome"], [x["code"] for x in o["reasons"]], o["criteria"]) != (
+            n["outcome"], [x["code"] for x in n["reasons"]], n["criteria"]):
+        expected[eid] = (o["outcome"], n["outcome"])
+check("the policy change flips outcomes in the window", len(expected) > 10, str(len(expected)))
+
+
+def retro(*extra):
+    r = sh([BIN, "retro", "--config", conf, "--from", FROM, "--to", TO, *extra])
+    check("retro %s exit 0" % " ".join(extra), r.returncode == 0, r.stderr.decode()[-800:])
+    return r
+
+
+# unchanged policy: nothing changes
+r = retro()
+runs = psql("retro", "SELECT run_id, status, changed, events_in_window FROM retro_runs ORDER BY run_id")
+check("unchanged policy: run finished with 0 changes", runs[-1][1:3] == ["finished", "0"], str(runs))
+in_window = sum(1 for e in old if FROM <= decision[e] <= TO)
+check("events in window counted", runs[-1][3] == str(in_window), "%s != %d" % (runs[-1][3], in_window))
+
+# changed policy: findings equal what evaluate says would change
+r = retro("--policy", pol3)
+run_id = psql("retro", "SELECT max(run_id) FROM retro_runs")[0][0]
+rows = psql("retro", "SELECT event_id, old_outcome, new_outcome, finding FROM retro_findings WHERE run_id = %s" % run_id)
+got = {e: (o, n) for e, o, n, _ in rows}
+check("findings are exactly the changed events", got == expected,
+      "missing %s extra %s" % (sorted(set(expected) - set(got))[:5], sorted(set(got) - set(expected))[:5]))
+over = sum(1 for e, (o, n) in expected.items() if old[e]["kind"] == "claim" and o == "APPROVED" and n == "DENIED")
+flags = collections.Counter(f for *_, f in rows)
+check("possible overpayments flagged", flags["POSSIBLE_OVERPAYMENT"] == over and over > 0, str(flags))
+summary = psql("retro", "SELECT changed, paid_now_denied, policy_file_version, length(policy_file_sha256) FROM retro_runs WHERE run_id = %s" % run_id)[0]
+check("run record counts and policy identity", summary == [str(len(expected)), str(over), "IP0625-test-3-months", "64"], str(summary))
+check("summary printed", b"possible overpayment" in r.stdout and str(over).encode() in r.stdout, r.stdout.decode())
+
+# re-running the same window is safe: a new run with the same findings
+retro("--policy", pol3)
+again = psql("retro", "SELECT run_id, changed FROM retro_runs ORDER BY run_id DESC LIMIT 1")[0]
+check("re-run: new run, same count", again[0] != run_id and again[1] == str(len(expected)), str(again))
+
+# dry run writes nothing
+before = psql("retro", "SELECT count(*) FROM retro_runs")[0][0]
+r = retro("--policy", pol3, "--dry-run")
+check("dry run writes no run", psql("retro", "SELECT count(*) FROM retro_runs")[0][0] == before)
+check("dry run reports the same change count", ("determinations changed   %d" % len(expected)).encode() in r.stdout, r.stdout.decode())
+
+# progress: plain lines when stderr is not a terminal
+check("progress lines without a terminal", b"events/s" in r.stderr and b"\r" not in r.stderr, r.stderr.decode()[-300:])
+
+# bad arguments
+r = sh([BIN, "retro", "--config", conf, "--from", "2025-02-30", "--to", TO])
+check("invalid date refused", r.returncode == 2)
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
