@@ -323,7 +323,9 @@ static int process_batch(worker_t *w)
             ids[n_ids++] = event_id_of(&w->items[i].event);
         }
         engine_reset(w->engine);
+        const int64_t t_start = mono_ms();
         store_status_t st = store_load_history(w->store, w->engine, members, n_members, ids, n_ids);
+        const int64_t t_loaded = mono_ms();
         const int64_t decided_at = now_ms();
         for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
             item_t *it = &w->items[i];
@@ -350,18 +352,18 @@ static int process_batch(worker_t *w)
             judged++;
             int64_t received = it->event.kind == EVENT_CLAIM ? it->event.claim.received_at_ms
                                                              : it->event.pa.received_at_ms;
-            rows[n_rows++] = (store_row_t){
-                .det = it->det,
-                .fingerprint = event_fingerprint(&it->event),
-                .payload = m->payload,
-                .payload_len = m->len,
-                .received_at_ms = received,
-                .decided_at_ms = decided_at,
-                .urgency = it->event.kind == EVENT_PRIOR_AUTH ? urgency_name(it->event.pa.urgency)
-                                                              : NULL,
-                .topic = topic,
-                .partition = m->partition,
-                .offset = m->offset};
+            rows[n_rows++] = (store_row_t){.det = it->det,
+                                           .fingerprint = event_fingerprint(&it->event),
+                                           .payload = m->payload,
+                                           .payload_len = m->len,
+                                           .received_at_ms = received,
+                                           .decided_at_ms = decided_at,
+                                           .urgency = it->event.kind == EVENT_PRIOR_AUTH
+                                                          ? urgency_name(it->event.pa.urgency)
+                                                          : NULL,
+                                           .topic = topic,
+                                           .partition = m->partition,
+                                           .offset = m->offset};
         }
         /* New positions: one past the last offset of each partition in the batch. */
         for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
@@ -381,6 +383,7 @@ static int process_batch(worker_t *w)
                 pos[k].new_next = m->offset + 1;
             }
         }
+        const int64_t t_judged = mono_ms();
         store_batch_stats_t stats = {(int)w->n_items, (int)judged, (int)replayed, (int)n_dead,
                                      (int)(mono_ms() - w->batch_started)};
         if (st == STORE_OK)
@@ -429,6 +432,7 @@ static int process_batch(worker_t *w)
         w->dead += (long)n_dead;
         w->batches++;
 
+        const int64_t t_committed = mono_ms();
         /* Publish after the commit. Replays are published again too: the redelivered event
          * gets its stored determination, with the same determination_id. */
         for (;;) {
@@ -458,8 +462,12 @@ static int process_batch(worker_t *w)
         if (commit->cnt) rd_kafka_commit(w->consumer, commit, 1);
         rd_kafka_topic_partition_list_destroy(commit);
         log_at(LOG_DEBUG, "batch committed",
-               "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu", w->n_items,
-               judged, replayed, n_dead);
+               "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu,"
+               "\"collect_ms\":%lld,\"load_ms\":%lld,\"judge_ms\":%lld,\"commit_ms\":%lld,"
+               "\"publish_ms\":%lld",
+               w->n_items, judged, replayed, n_dead, (long long)(t_start - w->batch_started),
+               (long long)(t_loaded - t_start), (long long)(t_judged - t_loaded),
+               (long long)(t_committed - t_judged), (long long)(mono_ms() - t_committed));
         drop_batch(w);
         return 0;
     }
