@@ -45,12 +45,17 @@ rd_kafka_conf_t *kafka_conf_new(const config_t *cfg, kafka_role_t role, char *er
          * so the batch in hand is dropped whole and positions are re-read from the database. */
         rc |= set(conf, "partition.assignment.strategy", "range,roundrobin", err, errlen);
         rc |= set(conf, "isolation.level", "read_committed", err, errlen);
+        /* librdkafka prefetches up to 64 MiB per consumer by default; a few batches ahead is
+         * enough to keep the worker busy and keeps its memory flat. */
+        rc |= set(conf, "queued.max.messages.kbytes", "8192", err, errlen);
+        rc |= set(conf, "fetch.max.bytes", "8388608", err, errlen);
     } else {
         /* librdkafka 2.0.2 defaults enable.idempotence to false. */
         rc |= set(conf, "enable.idempotence", "true", err, errlen);
         rc |= set(conf, "acks", "all", err, errlen);
         rc |= set(conf, "linger.ms", "5", err, errlen);
         rc |= set(conf, "compression.type", "lz4", err, errlen);
+        rc |= set(conf, "queue.buffering.max.kbytes", "32768", err, errlen);
     }
     for (size_t i = 0; i < cfg->n_passthrough && rc == 0; i++)
         rc |= set(conf, cfg->passthrough_keys[i], cfg->passthrough_values[i], err, errlen);
