@@ -24,7 +24,9 @@
 #include "config.h"
 #include "engine.h"
 #include "kafka.h"
+#include "http_server.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 #define MAX_PARTS 1024
@@ -61,6 +63,8 @@ typedef struct {
     avro_codec_t *codec;
     engine_t *engine;
     store_t *store;
+    metrics_t *metrics;
+    http_server_t *http;
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     part_t parts[MAX_PARTS];
@@ -100,6 +104,8 @@ static void sleep_ms(int64_t ms)
 static int64_t backoff(worker_t *w, int64_t *delay)
 {
     int64_t d = *delay;
+    /* Waiting on a dependency is not a stall: keep /healthz green while backing off. */
+    metrics_tick(w->metrics);
     sleep_ms(d);
     *delay = d * 2 > w->cfg->retry_max_backoff_ms ? w->cfg->retry_max_backoff_ms : d * 2;
     return d;
@@ -127,6 +133,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     worker_t *w = opaque;
     if (m->err) {
         w->delivery_failures++;
+        metrics_count_kafka_error(w->metrics);
         log_at(LOG_WARN, "delivery failed", "\"topic\":\"%s\",\"error\":\"%s\"",
                rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
     }
@@ -262,6 +269,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             parts->elems[i].offset =
                 take_partition(w, parts->elems[i].topic, parts->elems[i].partition);
         log_at(LOG_INFO, "partitions assigned", "\"count\":%d", parts->cnt);
+        metrics_count_rebalance(w->metrics, METRICS_REBALANCE_ASSIGN);
+        metrics_set_assigned_partitions(w->metrics, parts->cnt);
+        metrics_set_ready(w->metrics, true);
         rd_kafka_assign(rk, parts);
     } else {
         /* Whatever the batch in hand holds came from partitions that may now belong to another
@@ -270,6 +280,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         flush_producer(w);
         release_partitions(w);
         log_at(LOG_INFO, "partitions revoked", "\"count\":%d", parts->cnt);
+        metrics_count_rebalance(w->metrics, METRICS_REBALANCE_REVOKE);
+        metrics_clear_lag(w->metrics);
+        metrics_set_assigned_partitions(w->metrics, 0);
+        metrics_set_ready(w->metrics, false);
         rd_kafka_assign(rk, NULL);
     }
 }
@@ -389,7 +403,9 @@ static int process_batch(worker_t *w)
         if (st == STORE_OK)
             st = store_commit_batch(w->store, w->cfg->group_id, rows, n_rows, dead, n_dead, pos,
                                     n_pos, &stats);
+        const int64_t t_committed = mono_ms();
         if (st == STORE_FENCED) {
+            metrics_count_fenced_batch(w->metrics);
             log_at(LOG_WARN, "batch fenced; re-reading positions", "\"error\":\"%s\"",
                    store_error(w->store));
             /* Resume every batch partition from what the database says; if another worker
@@ -412,6 +428,8 @@ static int process_batch(worker_t *w)
             return 0;
         }
         if (st == STORE_RETRY) {
+            metrics_count_database_error(w->metrics);
+            metrics_set_ready(w->metrics, false);
             int64_t d = backoff(w, &delay);
             log_at(LOG_WARN, "database unavailable; retrying batch",
                    "\"error\":\"%s\",\"retry_in_ms\":%lld", store_error(w->store), (long long)d);
@@ -420,7 +438,27 @@ static int process_batch(worker_t *w)
         for (size_t k = 0; k < n_pos; k++) {
             part_t *p = find_part(w, pos[k].topic, pos[k].partition);
             if (p) p->expected_next = pos[k].new_next;
+            if (pos[k].high_watermark >= 0)
+                metrics_set_lag(w->metrics, pos[k].topic, pos[k].partition,
+                                pos[k].high_watermark - pos[k].new_next);
         }
+        metrics_set_ready(w->metrics, true);
+        const int64_t committed_wall = now_ms();
+        for (size_t i = 0; i < w->n_items; i++) {
+            const item_t *it = &w->items[i];
+            if (it->status != DECODE_OK) continue;
+            if (it->is_new)
+                metrics_count_event(w->metrics, it->event.kind, it->det->outcome);
+            else
+                metrics_count_replay(w->metrics, it->event.kind);
+            int64_t produced = rd_kafka_message_timestamp(it->msg, NULL);
+            if (produced > 0)
+                metrics_observe_event_latency(w->metrics,
+                                              (double)(committed_wall - produced) / 1e3);
+        }
+        for (size_t i = 0; i < n_dead; i++) metrics_count_dead_letter(w->metrics, dead[i].reason);
+        metrics_observe_batch(w->metrics, w->n_items,
+                              (double)(t_committed - w->batch_started) / 1e3);
         /* Fault injection for the tests of the commit -> publish window: die like kill -9
          * right after the Nth commit, before anything of that batch is published. */
         if (w->fault_exit_after_commit > 0 && w->batches + 1 == w->fault_exit_after_commit) {
@@ -432,7 +470,6 @@ static int process_batch(worker_t *w)
         w->dead += (long)n_dead;
         w->batches++;
 
-        const int64_t t_committed = mono_ms();
         /* Publish after the commit. Replays are published again too: the redelivered event
          * gets its stored determination, with the same determination_id. */
         for (;;) {
@@ -488,6 +525,7 @@ static int run_loop(worker_t *w)
     const size_t max = (size_t)w->cfg->batch_max_messages;
     int64_t last_message = mono_ms();
     while (!stop_requested) {
+        metrics_tick(w->metrics);
         int64_t deadline = 0;
         while (w->n_items < max && !stop_requested) {
             int64_t now = mono_ms();
@@ -509,6 +547,7 @@ static int run_loop(worker_t *w)
                     rd_kafka_message_destroy(m);
                     return 1;
                 } else {
+                    metrics_count_kafka_error(w->metrics);
                     log_at(LOG_WARN, "consumer error", "\"error\":\"%s\"",
                            rd_kafka_message_errstr(m));
                 }
@@ -594,6 +633,17 @@ int cmd_run(int argc, char **argv)
         goto cleanup;
     }
     w->engine = engine_new(w->policy);
+    w->metrics = metrics_new();
+    metrics_set_build_info(w->metrics, AMTAGVI_VERSION, w->policy->file_version);
+    metrics_tick(w->metrics);
+    if (cfg.metrics_address[0]) {
+        if (!(w->http = http_server_start(cfg.metrics_address, w->metrics, err, sizeof err))) {
+            log_at(LOG_ERROR, "metrics endpoint", "\"address\":\"%s\",\"error\":\"%s\"",
+                   cfg.metrics_address, err);
+            goto cleanup;
+        }
+        log_at(LOG_INFO, "metrics endpoint listening", "\"port\":%d", http_server_port(w->http));
+    }
     w->store = store_new(cfg.database_url, cfg.worker_id);
 
     rd_kafka_conf_t *pconf = kafka_conf_new(&cfg, KAFKA_PRODUCER, err, sizeof err);
@@ -650,6 +700,7 @@ int cmd_run(int argc, char **argv)
            w->batches, w->judged, w->replayed, w->dead);
 
 cleanup:
+    if (w->http) http_server_stop(w->http);
     if (w->consumer) rd_kafka_destroy(w->consumer);
     if (w->producer) {
         flush_producer(w);
@@ -658,6 +709,7 @@ cleanup:
     drop_batch(w);
     store_free(w->store);
     engine_free(w->engine);
+    metrics_free(w->metrics);
     avro_codec_free(w->codec);
     policy_free(w->policy);
     arena_free(&w->arena);

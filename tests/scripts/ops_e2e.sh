@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Retro-review end to end on a real stack: the worker judges a stream, then `retro` re-judges
+# Retro-review and the worker's metrics endpoint end to end on a real stack: the worker judges a stream, then `retro` re-judges
 # windows with the shipped policy (nothing changes) and with a deliberately changed policy file
 # (outcomes flip); findings are checked against `evaluate` run with both policy files.
 set -euo pipefail
@@ -13,4 +13,4 @@ while ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $
 done
 trap 'bash "$src/ops/stack.sh" clean >/dev/null 2>&1 || true' EXIT
 bash "$src/ops/stack.sh" start >/dev/null
-python3 "$src/tests/retro/retro_e2e.py" "$build/amtagvi-adjudicator" "$src"
+python3 "$src/tests/ops/ops_e2e.py" "$build/amtagvi-adjudicator" "$src"

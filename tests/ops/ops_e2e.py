@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Retro-review end to end. usage: retro_e2e.py BINARY SOURCE_DIR (a stack running, env set)."""
+"""Retro-review and the metrics endpoint end to end.
+usage: ops_e2e.py BINARY SOURCE_DIR (a stack running, env set)."""
 import collections
 import json
 import os
 import subprocess
 import sys
+import socket
 import tempfile
+import time
+import urllib.error
+import urllib.request
 
 BIN, SRC = sys.argv[1], sys.argv[2]
 env = dict(os.environ)
@@ -50,8 +55,57 @@ with open(events, "w") as f:
                     "--seed", "77", "--invalid-rate", "0"], stdout=f, check=True)
 assert sh([BIN, "migrate", "--config", conf]).returncode == 0
 assert sh([BIN, "produce", "--config", conf], stdin=open(events, "rb").read()).returncode == 0
-r = sh([BIN, "run", "--config", conf])
-check("worker ran", r.returncode == 0, r.stderr.decode()[-500:])
+# The worker runs with its metrics endpoint; a test scrapes it while the worker is up.
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+mport = s.getsockname()[1]
+s.close()
+wenv = dict(env, AMTAGVI_METRICS_ADDRESS="127.0.0.1:%d" % mport, AMTAGVI_EXIT_WHEN_IDLE_MS="6000")
+worker = subprocess.Popen([BIN, "run", "--config", conf], env=wenv, stderr=subprocess.PIPE)
+
+
+def get(path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (mport, path), timeout=2) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None, ""
+
+
+deadline = time.time() + 60
+stored = 0
+while time.time() < deadline:
+    stored = int(psql("retro", "SELECT count(*) FROM determinations")[0][0]) if psql("retro", "SELECT to_regclass('determinations') IS NOT NULL")[0][0] == "t" else 0
+    if stored >= 3800:
+        break
+    time.sleep(0.3)
+time.sleep(0.5)
+status, metrics = get("/metrics")
+check("/metrics answers 200", status == 200, str(status))
+check("/healthz answers 200", get("/healthz")[0] == 200)
+check("/readyz answers 200 with partitions assigned", get("/readyz")[0] == 200)
+check("unknown path is 404", get("/nope")[0] == 404)
+series = {}
+for line in metrics.splitlines():
+    if line and not line.startswith("#"):
+        name, value = line.rsplit(" ", 1)
+        series[name] = float(value)
+judged = sum(v for k, v in series.items() if k.startswith("amtagvi_events_total{"))
+stored = int(psql("retro", "SELECT count(*) FROM determinations")[0][0])
+check("events_total equals stored determinations", judged == stored, "%s vs %s" % (judged, stored))
+by_outcome = {o: int(c) for o, c in psql("retro", "SELECT kind || '/' || outcome, count(*) FROM determinations GROUP BY 1")}
+for key, n in by_outcome.items():
+    kind, outcome = key.split("/")
+    check("events_total{%s,%s}" % (kind, outcome),
+          series.get('amtagvi_events_total{kind="%s",outcome="%s"}' % (kind, outcome)) == n)
+check("batch histograms present", series.get("amtagvi_batch_size_count", 0) >= 1
+      and "amtagvi_batch_latency_seconds_bucket{le=\"+Inf\"}" in series)
+check("assigned partitions gauge", series.get("amtagvi_assigned_partitions") == 4)
+check("lag series per partition", sum(1 for k in series if k.startswith("amtagvi_consumer_lag{")) == 4)
+_, err = worker.communicate(timeout=120)
+check("worker ran", worker.returncode == 0, err.decode()[-500:])
 
 # --- the changed policy: approvals last 3 months instead of 6
 pol = json.load(open(os.path.join(SRC, "policy/IP0625.json")))

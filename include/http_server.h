@@ -1,0 +1,44 @@
+/**
+ * @file http_server.h
+ * @brief A tiny HTTP/1.1 server on its own thread for Prometheus and Kubernetes probes.
+ *
+ * Routes (GET only; other methods get 405, other paths 404):
+ * - `/metrics`: metrics_render(), `text/plain; version=0.0.4`;
+ * - `/healthz`: 200 "ok" while the worker loop ticks within the stall limit, else 503;
+ * - `/readyz`: 200 "ready" while the worker says it is ready, else 503.
+ *
+ * One request per connection (`Connection: close`). Up to 16 connections are served at once
+ * from one poll() loop, each with an 8 KiB request limit and a 2 s deadline to send it, so a
+ * slow or hostile client delays nobody else. The worker thread only ever touches the
+ * registry; nothing here can block it.
+ *
+ * Example: `http_server_start("127.0.0.1:9464", m, err, sizeof err)`. Bind a routable
+ * address only where the network is trusted: the endpoints carry no PHI, but no
+ * authentication either.
+ */
+#ifndef AMTAGVI_HTTP_SERVER_H
+#define AMTAGVI_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+
+typedef struct http_server http_server_t;
+
+/**
+ * @brief Binds address ("host:port", "[v6]:port"; port 0 picks a free one) and starts serving
+ * m, which must outlive the server. Only that address is bound.
+ * @returns the server, or NULL with err (bad address, bind failure, out of memory).
+ */
+http_server_t *http_server_start(const char *address, metrics_t *m, char *err, size_t errlen);
+
+/** @brief The port actually bound (useful after port 0). */
+int http_server_port(const http_server_t *h);
+
+/**
+ * @brief Stops serving within one poll interval (200 ms at most, usually at once), joins the
+ * thread, closes every socket and frees h. NULL is a no-op.
+ */
+void http_server_stop(http_server_t *h);
+
+#endif
