@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "avro_codec.h"
 #include "buf.h"
@@ -14,7 +15,7 @@
 #include "store.h"
 
 static int load_config(int argc, char **argv, const char *usage, config_t *cfg, bool *raw,
-                       const char **topic, long *idle_ms)
+                       const char **topic, long *idle_ms, long *rate)
 {
     const char *path = NULL;
     static const struct option opts[] = {
@@ -32,6 +33,8 @@ static int load_config(int argc, char **argv, const char *usage, config_t *cfg, 
             *topic = optarg;
         } else if (c == 'i' && idle_ms) {
             *idle_ms = atol(optarg);
+        } else if (c == 'R' && rate) {
+            *rate = atol(optarg);
         } else {
             fprintf(c == 'h' ? stdout : stderr, "usage: amtagvi-adjudicator %s\n", usage);
             return c == 'h' ? 0 : 2;
@@ -49,7 +52,7 @@ static int load_config(int argc, char **argv, const char *usage, config_t *cfg, 
 int cmd_migrate(int argc, char **argv)
 {
     config_t cfg;
-    int rc = load_config(argc, argv, "migrate [--config FILE]", &cfg, NULL, NULL, NULL);
+    int rc = load_config(argc, argv, "migrate [--config FILE]", &cfg, NULL, NULL, NULL, NULL);
     if (rc >= 0) {
         config_free(&cfg);
         return rc;
@@ -109,11 +112,13 @@ int cmd_produce(int argc, char **argv)
     config_t cfg;
     bool raw = false;
     const char *topic = NULL;
+    long rate = 0;
     int rc = load_config(argc, argv,
-                         "produce [--config FILE] [--topic T] [--raw] < events.jsonl\n"
+                         "produce [--config FILE] [--topic T] [--raw] [--rate N] < events.jsonl\n"
                          "  JSON Lines events -> Avro (Confluent framing, each kind's schema id),\n"
-                         "  keyed by member_id, in file order. --raw: lines KEY<TAB>HEX as is.",
-                         &cfg, &raw, &topic, NULL);
+                         "  keyed by member_id, in file order. --raw: lines KEY<TAB>HEX as is.\n"
+                         "  --rate N: at most N messages a second (load tests).",
+                         &cfg, &raw, &topic, NULL, &rate);
     if (rc >= 0) {
         config_free(&cfg);
         return rc;
@@ -147,8 +152,24 @@ int cmd_produce(int argc, char **argv)
     size_t cap = 0;
     ssize_t n;
     buf_t key = {0}, value = {0};
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     while ((n = getline(&line, &cap, stdin)) != -1) {
         lineno++;
+        if (rate > 0) {
+            /* Pace to the offered load: message k leaves no earlier than k / rate seconds. */
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            double due = (double)sent / (double)rate,
+                   elapsed = (double)(t.tv_sec - start.tv_sec) +
+                             (double)(t.tv_nsec - start.tv_nsec) / 1e9;
+            if (due > elapsed) {
+                double wait = due - elapsed;
+                struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+                rd_kafka_poll(rk, 0);
+                nanosleep(&ts, NULL);
+            }
+        }
         bool has_key = true, has_value = true;
         if (raw) {
             if (parse_raw(line, &key, &value, &has_key, &has_value) != 0) {
@@ -221,7 +242,7 @@ int cmd_dump(int argc, char **argv)
                          "  prints every message of a topic from the beginning as JSON Lines\n"
                          "  (partition, offset, key, value and headers in hex), then exits once\n"
                          "  idle for MS milliseconds at the end of every partition.",
-                         &cfg, NULL, &topic, &idle_ms);
+                         &cfg, NULL, &topic, &idle_ms, NULL);
     if (rc >= 0 || !topic) {
         if (rc < 0) fprintf(stderr, "amtagvi-adjudicator: dump needs --topic\n");
         config_free(&cfg);
