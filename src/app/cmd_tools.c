@@ -18,10 +18,15 @@ static int load_config(int argc, char **argv, const char *usage, config_t *cfg, 
                        const char **topic, long *idle_ms, long *rate)
 {
     const char *path = NULL;
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"raw", no_argument, 0, 'r'},
-        {"topic", required_argument, 0, 't'},  {"idle-ms", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    /* Zeroed first: callers free it on every return path, usage errors included. */
+    memset(cfg, 0, sizeof *cfg);
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"raw", no_argument, 0, 'r'},
+                                         {"topic", required_argument, 0, 't'},
+                                         {"idle-ms", required_argument, 0, 'i'},
+                                         {"rate", required_argument, 0, 'R'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
