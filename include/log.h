@@ -12,8 +12,10 @@ typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 void log_set_level(const char *name);
 
 /**
- * @brief Writes {"ts":...,"level":...,"msg":...,<fields>} where fields is a printf format
- * producing JSON members (`"event_id":"x","partition":3`) or NULL.
+ * @brief Writes {"ts":...,"level":...,"msg":...,<fields>} where fields is a printf-style format
+ * producing JSON members (`"event_id":"%s","partition":%d`) or NULL. Every %s argument is
+ * JSON-escaped by the logger, so error texts from libpq or librdkafka are safe to pass.
+ * Conversions: %s %.*s %d %u %ld %lld %zu %%.
  */
 void log_at(log_level_t level, const char *msg, const char *fields_fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -13,8 +13,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                     : level <= 4 ? LOG_WARN
                     : level <= 6 ? LOG_INFO
                                  : LOG_DEBUG;
-    log_at(l, "librdkafka", "\"facility\":\"%s\",\"detail\":\"%.*s\"", fac,
-           (int)strcspn(buf, "\"\\"), buf);
+    log_at(l, "librdkafka", "\"facility\":\"%s\",\"detail\":\"%s\"", fac, buf);
 }
 
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)

@@ -1,6 +1,8 @@
 /* The configuration table. No option is parsed anywhere else. */
 #include "config.h"
 
+#include "buf.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -182,33 +184,75 @@ int config_load(config_t *c, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Masks a URL: postgresql://user:SECRET@host/db?password=SECRET&... */
+static void mask_uri(const char *url, buf_t *out)
+{
+    const char *p = strstr(url, "://") + 3;
+    const char *at = strchr(p, '@'), *slash = strchr(p, '/');
+    const char *colon = strchr(p, ':');
+    buf_append(out, url, (size_t)(p - url));
+    if (at && (!slash || at < slash) && colon && colon < at) {
+        buf_append(out, p, (size_t)(colon - p));
+        buf_append_str(out, ":****");
+        p = at;
+    }
+    /* Query parameters: password=... up to the next '&'. */
+    while (*p) {
+        const char *q = strstr(p, "password=");
+        if (!q || (q != p && q[-1] != '?' && q[-1] != '&')) {
+            if (!q) {
+                buf_append_str(out, p);
+                break;
+            }
+            buf_append(out, p, (size_t)(q - p) + 9);
+            p = q + 9;
+            continue;
+        }
+        buf_append(out, p, (size_t)(q - p) + 9);
+        buf_append_str(out, "****");
+        p = q + 9;
+        while (*p && *p != '&') p++;
+    }
+}
+
+/* Masks a keyword/value conninfo string as libpq parses it: `key = value` with optional
+ * spaces around '=', values bare or single-quoted with backslash escapes. */
+static void mask_conninfo(const char *s, buf_t *out)
+{
+    while (*s) {
+        while (isspace((unsigned char)*s)) buf_append_char(out, *s++);
+        const char *key = s;
+        while (*s && !isspace((unsigned char)*s) && *s != '=') s++;
+        size_t klen = (size_t)(s - key);
+        buf_append(out, key, klen);
+        while (isspace((unsigned char)*s)) buf_append_char(out, *s++);
+        if (*s != '=') continue;
+        buf_append_char(out, *s++);
+        while (isspace((unsigned char)*s)) buf_append_char(out, *s++);
+        const char *val = s;
+        if (*s == '\'') {
+            for (s++; *s && *s != '\''; s++)
+                if (*s == '\\' && s[1]) s++;
+            if (*s) s++;
+        } else {
+            while (*s && !isspace((unsigned char)*s)) s++;
+        }
+        if (klen == 8 && strncmp(key, "password", 8) == 0)
+            buf_append_str(out, "****");
+        else
+            buf_append(out, val, (size_t)(s - val));
+    }
+}
+
 char *config_mask_url(const char *url)
 {
-    char *m = strdup(url);
-    if (!m) return NULL;
-    /* postgresql://user:secret@host -> postgresql://user:****@host */
-    char *scheme = strstr(m, "://");
-    if (scheme) {
-        char *at = strchr(scheme + 3, '@');
-        char *colon = strchr(scheme + 3, ':');
-        if (at && colon && colon < at) {
-            char out[1024];
-            snprintf(out, sizeof out, "%.*s:****%s", (int)(colon - m), m, at);
-            free(m);
-            return strdup(out);
-        }
-    }
-    /* conninfo: password=secret -> password=**** */
-    char *pw = strstr(m, "password=");
-    if (pw) {
-        char *end = pw + 9;
-        while (*end && !isspace((unsigned char)*end)) end++;
-        char out[1024];
-        snprintf(out, sizeof out, "%.*spassword=****%s", (int)(pw - m), m, end);
-        free(m);
-        return strdup(out);
-    }
-    return m;
+    buf_t out = {0};
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        mask_uri(url, &out);
+    else
+        mask_conninfo(url, &out);
+    if (!out.data) buf_append_str(&out, "");
+    return out.data;
 }
 
 void config_print(const config_t *c, FILE *out)
