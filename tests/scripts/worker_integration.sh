@@ -19,33 +19,38 @@ libs_cache=$base/kafka-libs-cache # the Kafka jars survive `clean`: no Maven run
 summary="0 passed, 1 failed"
 stack_up=
 runner=
+pg_port=
+kafka_port=
 
 say() { printf 'worker_integration: %s\n' "$*"; }
 
 for v in $(compgen -e | grep -E '^(AMTAGVI_|PG)' || true); do unset "$v"; done
 
-stack() {
+stack() { # the daemons it starts must not inherit our lock fds 7 and 8
 	AMTAGVI_STACK_DIR=$stack_dir AMTAGVI_PG_PORT=$pg_port AMTAGVI_KAFKA_PORT=$kafka_port \
-		AMTAGVI_PG_FAST=1 "$src/ops/stack.sh" "$@"
+		AMTAGVI_PG_FAST=1 "$src/ops/stack.sh" "$@" 7>&- 8>&-
+}
+
+kill_workers() { # workers a crashed or interrupted runner left behind: by recorded pid only
+	local pid
+	[[ -s $pidfile ]] || return 0
+	while read -r pid; do
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		if grep -qa amtagvi-adjudicator "/proc/$pid/cmdline" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done <"$pidfile"
 }
 
 cleanup() {
-	local rc=$? pid
+	local rc=$?
 	trap - EXIT INT TERM
 	if [[ -n ${runner:-} ]] && kill -0 "$runner" 2>/dev/null; then
 		kill -TERM "$runner" 2>/dev/null
 		wait "$runner" 2>/dev/null
 	fi
-	# workers a crashed or interrupted runner left behind (ours only: by pid and command line)
-	if [[ -s $pidfile ]]; then
-		while read -r pid; do
-			[[ $pid =~ ^[0-9]+$ ]] || continue
-			if grep -qa amtagvi-adjudicator "/proc/$pid/cmdline" 2>/dev/null; then
-				kill -KILL "$pid" 2>/dev/null || true
-			fi
-		done <"$pidfile"
-	fi
-	if [[ -n $stack_up || -d $stack_dir ]]; then
+	kill_workers
+	if [[ -n $stack_up ]]; then # never touch a stack we did not start
 		stack clean >>"$base/stack.log" 2>&1 || say "stack clean failed, see $base/stack.log"
 	fi
 	if [[ $summary == "0 passed, 0 failed" || $summary =~ ^[0-9]+\ passed,\ 0\ failed$ ]]; then
@@ -68,7 +73,8 @@ mkdir -p "$base"
 exec 8>"$base/.lock"
 flock -n 8 || { say "another worker_integration.sh is running with $build"; exit 1; }
 
-# A previous run killed before its trap ran may have left its stack: stop it first.
+# A previous run killed before its trap ran may have left workers and its stack: stop them.
+kill_workers
 if [[ -d $stack_dir ]]; then
 	pg_port=$(cat "$stack_dir/pg.port" 2>/dev/null || echo 55700)
 	kafka_port=$(cat "$stack_dir/kafka.port" 2>/dev/null || echo 39400)
@@ -129,9 +135,9 @@ say "stack up in $((SECONDS - t0))s: PostgreSQL 127.0.0.1:$pg_port, Kafka 127.0.
 
 out=$work/results.txt
 # In the background + wait, so that INT/TERM run the trap at once (it stops the runner).
-timeout -k 10 480 "$py" "$src/tests/worker/test_worker.py" --build "$build" --src "$src" \
+timeout -k 10 480 "$py" -B "$src/tests/worker/test_worker.py" --build "$build" --src "$src" \
 	--pg-port "$pg_port" --kafka-port "$kafka_port" --stack-dir "$stack_dir" \
-	--workdir "$work" --pidfile "$pidfile" "$@" > >(tee "$out") 2>&1 &
+	--workdir "$work" --pidfile "$pidfile" "$@" > >(tee "$out") 2>&1 8>&- &
 runner=$!
 wait "$runner"
 prc=$?
