@@ -57,14 +57,18 @@ int date_parse(const char *s, size_t n, date_t *out);
 /**
  * @brief Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)` into UTC milliseconds since
  * the epoch (fraction truncated to milliseconds).
- * @returns 0 on success, -1 if the text is not of that form.
+ * @returns 0 on success, -1 if the text is not of that form or its UTC day is outside
+ *          0001-01-01 .. 9999-12-31.
  */
 int timestamp_parse(const char *s, size_t n, int64_t *out_ms);
 
 /** @brief The UTC calendar day of a millisecond timestamp (floor division). */
 date_t date_of_timestamp_ms(int64_t ms);
 
-/** @brief Writes `YYYY-MM-DD` plus NUL into buf (at least 11 bytes). @returns 10. */
+/**
+ * @brief Writes `YYYY-MM-DD` plus NUL into buf (at least 12 bytes); a year above 9999 (an
+ * authorization ending in 10000) is written with five digits. @returns the length (10 or 11).
+ */
 int date_format(date_t days, char *buf);
 
 /** @brief Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` plus NUL into buf (at least 25 bytes). */

@@ -115,8 +115,12 @@ int timestamp_parse(const char *s, size_t n, int64_t *out_ms)
         return -1;
     }
     if (i != n) return -1;
-    *out_ms = (int64_t)day * MS_PER_DAY + ((int64_t)hh * 3600 + mi * 60 + ss) * 1000 + ms -
-              (int64_t)offset_min * 60000;
+    int64_t t = (int64_t)day * MS_PER_DAY + ((int64_t)hh * 3600 + mi * 60 + ss) * 1000 + ms -
+                (int64_t)offset_min * 60000;
+    /* The offset can move the UTC day out of 0001..9999 ("0001-01-01T00:00:00+01:00"): the
+     * decision date must be a day the rest of the system can state. */
+    if (!date_in_range(date_of_timestamp_ms(t))) return -1;
+    *out_ms = t;
     return 0;
 }
 
@@ -131,18 +135,22 @@ int date_format(date_t days, char *buf)
 {
     int y, m, d;
     date_to_ymd(days, &y, &m, &d);
-    buf[0] = (char)('0' + y / 1000 % 10);
-    buf[1] = (char)('0' + y / 100 % 10);
-    buf[2] = (char)('0' + y / 10 % 10);
-    buf[3] = (char)('0' + y % 10);
-    buf[4] = '-';
-    buf[5] = (char)('0' + m / 10);
-    buf[6] = (char)('0' + m % 10);
-    buf[7] = '-';
-    buf[8] = (char)('0' + d / 10);
-    buf[9] = (char)('0' + d % 10);
-    buf[10] = '\0';
-    return 10;
+    /* Input dates are 0001..9999, but an authorization decided in late 9999 ends in year 10000:
+     * such years are written in full (PostgreSQL reads "10000-06-30") rather than wrapped. */
+    int o = 0;
+    if (y > 9999) buf[o++] = (char)('0' + y / 10000 % 10);
+    buf[o++] = (char)('0' + y / 1000 % 10);
+    buf[o++] = (char)('0' + y / 100 % 10);
+    buf[o++] = (char)('0' + y / 10 % 10);
+    buf[o++] = (char)('0' + y % 10);
+    buf[o++] = '-';
+    buf[o++] = (char)('0' + m / 10);
+    buf[o++] = (char)('0' + m % 10);
+    buf[o++] = '-';
+    buf[o++] = (char)('0' + d / 10);
+    buf[o++] = (char)('0' + d % 10);
+    buf[o] = '\0';
+    return o;
 }
 
 int timestamp_format(int64_t ms, char *buf)

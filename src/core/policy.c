@@ -57,7 +57,9 @@ static int load_set(json_t *node, const char *path, normaliser_t norm, string_se
                 json_string_length(v) > EVENT_MAX_STRING_BYTES)
                 return fail(err, errlen, "%s[%zu]: must be a non-empty string", path, idx);
             char tmp[EVENT_MAX_STRING_BYTES + 1];
-            norm(json_string_value(v), tmp, sizeof tmp);
+            /* Checked after normalising: "." or " " would become "", a prefix of every code. */
+            if (norm(json_string_value(v), tmp, sizeof tmp) == 0)
+                return fail(err, errlen, "%s[%zu]: empty once normalised", path, idx);
             if (!(out->items[i++] = strdup(tmp))) return fail(err, errlen, "out of memory");
             out->n = i;
         }
@@ -69,7 +71,8 @@ static int load_set(json_t *node, const char *path, normaliser_t norm, string_se
             if (strlen(key) == 0 || strlen(key) > EVENT_MAX_STRING_BYTES)
                 return fail(err, errlen, "%s: keys must be non-empty codes", path);
             char tmp[EVENT_MAX_STRING_BYTES + 1];
-            norm(key, tmp, sizeof tmp);
+            if (norm(key, tmp, sizeof tmp) == 0)
+                return fail(err, errlen, "%s: a key is empty once normalised", path);
             if (!(out->items[i++] = strdup(tmp))) return fail(err, errlen, "out of memory");
             out->n = i;
         }
@@ -128,7 +131,9 @@ static int load_drugs(policy_t *p, json_t *drugs, char *err, size_t errlen)
                 return fail(err, errlen, "drugs.%s[%zu]: must be a non-empty string", lists[l].key,
                             idx);
             char name[EVENT_MAX_STRING_BYTES + 1];
-            normalise_drug(json_string_value(v), name, sizeof name);
+            if (normalise_drug(json_string_value(v), name, sizeof name) == 0)
+                return fail(err, errlen, "drugs.%s[%zu]: empty once normalised", lists[l].key,
+                            idx);
             /* A name in two lists (a combination product) belongs to both classes. */
             size_t k;
             for (k = 0; k < p->n_drugs; k++)

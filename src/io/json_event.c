@@ -737,11 +737,11 @@ static int append_i64(buf_t *b, int64_t v)
 static int append_date(buf_t *b, date_t d)
 {
     if (d == DATE_NULL) return LIT(b, "null");
-    char tmp[12];
+    char tmp[16];
     tmp[0] = '"';
-    date_format(d, tmp + 1);
-    tmp[11] = '"';
-    return buf_append(b, tmp, 12);
+    int n = date_format(d, tmp + 1);
+    tmp[n + 1] = '"';
+    return buf_append(b, tmp, (size_t)n + 2);
 }
 
 static int append_code(buf_t *b, const char *code)

@@ -353,9 +353,8 @@ static void copy_date(buf_t *b, date_t d)
         buf_append(b, "\\N", 2);
         return;
     }
-    char tmp[12];
-    date_format(d, tmp);
-    buf_append(b, tmp, 10);
+    char tmp[16];
+    buf_append(b, tmp, (size_t)date_format(d, tmp));
 }
 
 static void copy_ts(buf_t *b, int64_t ms)
@@ -654,7 +653,7 @@ static void fmt_date(date_t d, char *buf)
 store_status_t store_retro_create_run(store_t *s, date_t from, date_t to, const char *file_version,
                                       const char *sha256, int64_t *run_id)
 {
-    char f[12], t[12];
+    char f[16], t[16];
     fmt_date(from, f);
     fmt_date(to, t);
     const char *v[4] = {f, t, file_version, sha256};
@@ -673,7 +672,7 @@ store_status_t store_retro_create_run(store_t *s, date_t from, date_t to, const 
 store_status_t store_retro_open(store_t *s, date_t from, date_t to, bool read_only, int64_t *events,
                                 int64_t *members)
 {
-    char f[12], t[12];
+    char f[16], t[16];
     fmt_date(from, f);
     fmt_date(to, t);
     const char *v[2] = {f, t};

@@ -96,6 +96,7 @@ REJECT = [
     ("not a real day", line(with_(CLAIM, service_date="2026-02-29")), "service_date"),
     ("date with time", line(with_(PA, birth_date="1970-03-02T00:00:00Z")), "birth_date"),
     ("timestamp without zone", line(with_(PA, received_at="2026-06-02T14:05:00")), "received_at"),
+    ("timestamp whose UTC day is before 0001", line(with_(PA, received_at="0001-01-01T00:00:00+01:00")), "received_at"),
     ("timestamp bad hour", line(with_(PA, received_at="2026-06-02T24:05:00Z")), "received_at"),
     ("therapy date bad", line(with_(PA, prior_therapies=[{"drug": "x", "start_date": "2025-13-01"}])), "start_date"),
     ("therapy without drug", line(with_(PA, prior_therapies=[{"start_date": None}])), "drug"),

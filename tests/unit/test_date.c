@@ -326,6 +326,22 @@ START_TEST(test_format)
 }
 END_TEST
 
+START_TEST(test_edge_years)
+{
+    char buf[16];
+    /* An authorization decided in late 9999 ends in year 10000: written in full, not wrapped. */
+    date_t end = date_add_months(date_from_ymd(9999, 12, 31), 6);
+    ck_assert_int_eq(date_format(end, buf), 11);
+    ck_assert_str_eq(buf, "10000-06-30");
+    /* An offset must not move the UTC day outside 0001..9999. */
+    int64_t ms;
+    ck_assert_int_ne(timestamp_parse("0001-01-01T00:00:00+01:00", 25, &ms), 0);
+    ck_assert_int_ne(timestamp_parse("9999-12-31T23:00:00-01:00", 25, &ms), 0);
+    ck_assert_int_eq(timestamp_parse("0001-01-01T01:00:00+01:00", 25, &ms), 0);
+    ck_assert_int_eq(date_of_timestamp_ms(ms), DATE_MIN);
+}
+END_TEST
+
 static Suite *date_suite(void)
 {
     Suite *s = suite_create("date");
@@ -337,6 +353,7 @@ static Suite *date_suite(void)
     tcase_add_test(tc, test_is_valid_and_range);
     tcase_add_test(tc, test_add_months_clamps);
     tcase_add_test(tc, test_add_years);
+    tcase_add_test(tc, test_edge_years);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("parse");
