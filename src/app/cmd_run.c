@@ -44,6 +44,7 @@ typedef struct {
     int32_t partition;
     int64_t expected_next; /* the database's next_offset as this worker last saw or wrote it */
     int64_t published;     /* everything below is on the outcomes topic */
+    int64_t in_flight;     /* ... once the deliveries in flight are acknowledged */
     int64_t consumed;      /* next offset expected from the consumer (drops stale messages) */
     bool eof;
 } part_t;
@@ -74,6 +75,8 @@ typedef struct {
     arena_t arena;
     buf_t frame;
     long delivery_failures;
+    bool publish_pending; /* the last batch's messages are produced, not yet acknowledged */
+    long publish_mark;    /* delivery_failures when they were produced */
     /* totals for the closing log line */
     long batches, judged, replayed, dead;
     long fault_exit_after_commit; /* AMTAGVI_FAULT_EXIT_AFTER_COMMIT, tests only */
@@ -207,6 +210,35 @@ static int republish_cb(void *ctx, const determination_t *d, const store_dead_le
              : produce_dead_letter(w, dl);
 }
 
+/* Waits for the last batch's deliveries. Publishing is acknowledged lazily, just before the next
+ * commit records it as published, so the wait for broker acks overlaps the next batch's
+ * polling and judging instead of delaying it. If a delivery failed, the committed range is
+ * republished from the database, as a new owner of the partition would. */
+static void confirm_published(worker_t *w)
+{
+    if (!w->publish_pending) return;
+    w->publish_pending = false;
+    flush_producer(w);
+    bool delivered = w->delivery_failures == w->publish_mark;
+    for (size_t i = 0; i < w->n_parts; i++) {
+        part_t *p = &w->parts[i];
+        if (p->in_flight <= p->published) continue;
+        int64_t delay = 100;
+        while (!delivered && !stop_requested) {
+            log_at(LOG_WARN, "delivery failed; republishing the committed range",
+                   "\"topic\":\"%s\",\"partition\":%d,\"from\":%lld,\"to\":%lld", p->topic,
+                   p->partition, (long long)p->published, (long long)p->in_flight);
+            long mark = w->delivery_failures;
+            if (store_republish(w->store, p->topic, p->partition, p->published, p->in_flight,
+                                republish_cb, w) == STORE_OK &&
+                flush_producer(w) == 0 && w->delivery_failures == mark)
+                break;
+            backoff(w, &delay);
+        }
+        if (delivered || !stop_requested) p->published = p->in_flight;
+    }
+}
+
 /* ------------------------------------------------------------------ rebalance */
 
 /* Takes a partition: reads its position from the database, republishes whatever a crashed
@@ -237,6 +269,7 @@ static int64_t take_partition(worker_t *w, const char *topic, int32_t partition)
                 p->expected_next = next;
                 p->consumed = next;
                 p->published = published;
+                p->in_flight = published;
                 p->eof = false;
             }
             return next;
@@ -277,7 +310,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* Whatever the batch in hand holds came from partitions that may now belong to another
          * worker: it was never committed, so dropping it loses nothing. */
         drop_batch(w);
-        flush_producer(w);
+        confirm_published(w);
         release_partitions(w);
         log_at(LOG_INFO, "partitions revoked", "\"count\":%d", parts->cnt);
         metrics_count_rebalance(w->metrics, METRICS_REBALANCE_REVOKE);
@@ -379,6 +412,9 @@ static int process_batch(worker_t *w)
                                            .partition = m->partition,
                                            .offset = m->offset};
         }
+        /* The previous batch's acks arrive while this one is judged; confirm them before this
+         * commit records them as published. */
+        confirm_published(w);
         /* New positions: one past the last offset of each partition in the batch. */
         for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
             rd_kafka_message_t *m = w->items[i].msg;
@@ -471,7 +507,9 @@ static int process_batch(worker_t *w)
         w->batches++;
 
         /* Publish after the commit. Replays are published again too: the redelivered event
-         * gets its stored determination, with the same determination_id. */
+         * gets its stored determination, with the same determination_id. The acks are awaited
+         * by confirm_published before the next commit. */
+        w->publish_mark = w->delivery_failures;
         for (;;) {
             int rc = 0;
             for (size_t i = 0; i < w->n_items && rc == 0; i++) {
@@ -483,15 +521,20 @@ static int process_batch(worker_t *w)
                                                m->offset);
             }
             for (size_t i = 0; i < n_dead && rc == 0; i++) rc = produce_dead_letter(w, &dead[i]);
-            if (rc == 0 && flush_producer(w) == 0) break;
+            if (rc == 0) break;
+            /* A message could not even be queued: wait for what is queued, then redo all. */
+            flush_producer(w);
+            w->publish_mark = w->delivery_failures;
             int64_t d = backoff(w, &delay);
             log_at(LOG_WARN, "publishing failed; republishing the batch", "\"retry_in_ms\":%lld",
                    (long long)d);
         }
+        w->publish_pending = true;
+        rd_kafka_poll(w->producer, 0);
         rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n_pos);
         for (size_t k = 0; k < n_pos; k++) {
             part_t *p = find_part(w, pos[k].topic, pos[k].partition);
-            if (p) p->published = pos[k].new_next;
+            if (p) p->in_flight = pos[k].new_next;
             rd_kafka_topic_partition_list_add(commit, pos[k].topic, pos[k].partition)->offset =
                 pos[k].new_next;
         }
@@ -575,6 +618,8 @@ static int run_loop(worker_t *w)
                 return 1;
             }
             last_message = mono_ms();
+        } else if (w->publish_pending) {
+            confirm_published(w);
         } else if (w->cfg->exit_when_idle_ms > 0 && all_at_end(w) &&
                    mono_ms() - last_message >= w->cfg->exit_when_idle_ms) {
             log_at(LOG_INFO, "idle and at the end of every partition; stopping", NULL);
