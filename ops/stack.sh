@@ -22,6 +22,8 @@
 #   AMTAGVI_KAFKA_PORT     Kafka client port (default 39092, or the port of the last
 #                          start); the KRaft controller uses AMTAGVI_KAFKA_PORT+1
 #   AMTAGVI_PG_FAST=1      fsync=off, synchronous_commit=off (tests only)
+#   AMTAGVI_PG_SHARED_BUFFERS  shared_buffers (default 1GB; also max_wal_size 8GB,
+#                          checkpoint_timeout 15min: sized like a small write-heavy server)
 #   AMTAGVI_STACK_CLEAN=1  stop/stop-pg/stop-kafka also delete that service's data
 #   AMTAGVI_KAFKA_VERSION  Kafka version(s) to try (default "3.9.1 3.9.0")
 #   AMTAGVI_KAFKA_HEAP     broker heap flags (default "-Xmx512m -Xms256m")
@@ -255,6 +257,12 @@ cmd_start_pg() {
 		else
 			printf 'fsync = on\nsynchronous_commit = on\n'
 		fi
+		# Sized like a small write-heavy server rather than PostgreSQL's 128 MB defaults: the
+		# determinations table's indexes must stay in shared buffers, and checkpoints should
+		# not come every minute under load (each one makes the next write of every index page
+		# a full-page image in the WAL). Shared memory is only touched as it is used.
+		printf 'shared_buffers = %s\n' "${AMTAGVI_PG_SHARED_BUFFERS:-1GB}"
+		printf 'max_wal_size = 8GB\ncheckpoint_timeout = 15min\ncheckpoint_completion_target = 0.9\n'
 	} >"$PG_DATA/amtagvi.conf"
 	((EUID != 0)) || chown postgres:postgres "$PG_DATA/amtagvi.conf"
 	if port_open "$PG_PORT"; then die "port 127.0.0.1:$PG_PORT is already in use (set AMTAGVI_PG_PORT)"; fi
