@@ -10,6 +10,7 @@
  *   judged in consumption order with the history of earlier batches loaded from PostgreSQL.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,35 +53,79 @@ typedef struct {
 typedef struct {
     rd_kafka_message_t *msg;
     decode_status_t status;
-    char error[256];
-    event_t event;
+    const char *error; /* why it is a dead letter; in the batch's arena */
+    event_kind_t kind;
+    const event_t *event; /* decoded; valid until the batch is judged (the array is shared) */
     const determination_t *det;
     bool is_new;
 } item_t;
+
+/* A batch from first poll to publication. Two alternate: while one is committed by the commit
+ * thread and then published, the next is polled, decoded and judged. */
+typedef struct {
+    item_t *items;
+    size_t n_items;
+    arena_t arena;    /* decoded events and the batch's arrays */
+    engine_t *engine; /* history of the batch's members, then its determinations */
+    store_row_t *rows;
+    size_t n_rows;
+    store_dead_letter_t *dead;
+    size_t n_dead;
+    store_position_t *pos;
+    size_t n_pos;
+    store_batch_stats_t stats;
+    long judged, replayed;
+    int64_t decided_at;  /* wall ms */
+    int64_t started;     /* monotonic ms of the first message */
+    int64_t t_loaded;    /* history loaded */
+    int64_t t_load_ms;   /* how long the load took */
+    int64_t t_judged;    /* judged, positions computed */
+    int64_t t_committed; /* the commit thread's result seen */
+    int64_t commit_ms;   /* the commit itself */
+    bool fence_waited;   /* the load waited for the previous batch's commit */
+} batch_t;
+
+/* The commit thread: one batch at a time, on its own connection. */
+typedef struct {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    store_t *store;
+    const char *group;
+    batch_t *job; /* submitted, not yet taken by the thread */
+    bool done;    /* the submitted batch's result is ready */
+    bool quit;
+    store_status_t result;
+    char error[512];
+    int64_t commit_ms;
+} committer_t;
 
 typedef struct {
     config_t *cfg;
     policy_t *policy;
     avro_codec_t *codec;
-    engine_t *engine;
-    store_t *store;
+    store_t *store; /* main thread: positions, history, republishing */
+    committer_t committer;
+    bool committer_started;
     metrics_t *metrics;
     http_server_t *http;
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     part_t parts[MAX_PARTS];
     size_t n_parts;
-    item_t *items;
-    size_t n_items;
-    arena_t arena;
+    batch_t slots[2];
+    event_t *events; /* decoded events of the batch being judged: one array for both slots */
+    batch_t *cur;    /* being polled, decoded, judged */
+    batch_t *prev;   /* submitted to the commit thread, or committed and not yet published */
+    bool prev_committed;
     buf_t frame;
     long delivery_failures;
     bool publish_pending; /* the last batch's messages are produced, not yet acknowledged */
     long publish_mark;    /* delivery_failures when they were produced */
+    int64_t commit_delay; /* backoff while the commit fails */
     /* totals for the closing log line */
     long batches, judged, replayed, dead;
     long fault_exit_after_commit; /* AMTAGVI_FAULT_EXIT_AFTER_COMMIT, tests only */
-    int64_t batch_started;        /* monotonic ms of the batch's first message */
 } worker_t;
 
 static int64_t now_ms(void)
@@ -122,10 +167,10 @@ static part_t *find_part(worker_t *w, const char *topic, int32_t partition)
     return NULL;
 }
 
-static void drop_batch(worker_t *w)
+static void drop_batch(batch_t *b)
 {
-    for (size_t i = 0; i < w->n_items; i++) rd_kafka_message_destroy(w->items[i].msg);
-    w->n_items = 0;
+    for (size_t i = 0; i < b->n_items; i++) rd_kafka_message_destroy(b->items[i].msg);
+    b->n_items = 0;
 }
 
 /* ------------------------------------------------------------------ publishing */
@@ -239,6 +284,8 @@ static void confirm_published(worker_t *w)
     }
 }
 
+static void finish_prev(worker_t *w);
+
 /* ------------------------------------------------------------------ rebalance */
 
 /* Takes a partition: reads its position from the database, republishes whatever a crashed
@@ -308,8 +355,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_assign(rk, parts);
     } else {
         /* Whatever the batch in hand holds came from partitions that may now belong to another
-         * worker: it was never committed, so dropping it loses nothing. */
-        drop_batch(w);
+         * worker: it was never committed, so dropping it loses nothing. The batch with the
+         * commit thread is finished first: once committed, it is published before we let go. */
+        drop_batch(w->cur);
+        finish_prev(w);
         confirm_published(w);
         release_partitions(w);
         log_at(LOG_INFO, "partitions revoked", "\"count\":%d", parts->cnt);
@@ -321,236 +370,381 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+/* ------------------------------------------------------------------ the commit thread */
+
+static void *committer_main(void *arg)
+{
+    committer_t *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->job && !c->quit) pthread_cond_wait(&c->cv, &c->mu);
+        if (c->quit) break;
+        batch_t *b = c->job;
+        c->job = NULL;
+        pthread_mutex_unlock(&c->mu);
+        const int64_t t0 = mono_ms();
+        store_status_t st = store_commit_batch(c->store, c->group, b->rows, b->n_rows, b->dead,
+                                               b->n_dead, b->pos, b->n_pos, &b->stats);
+        const int64_t ms = mono_ms() - t0;
+        pthread_mutex_lock(&c->mu);
+        c->result = st;
+        c->commit_ms = ms;
+        snprintf(c->error, sizeof c->error, "%s", st == STORE_OK ? "" : store_error(c->store));
+        c->done = true;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void committer_submit(committer_t *c, batch_t *b)
+{
+    pthread_mutex_lock(&c->mu);
+    c->job = b;
+    c->done = false;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static bool committer_done(committer_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool d = c->done;
+    pthread_mutex_unlock(&c->mu);
+    return d;
+}
+
+static store_status_t committer_wait(committer_t *c, char *error, size_t errlen, int64_t *ms)
+{
+    pthread_mutex_lock(&c->mu);
+    while (!c->done) pthread_cond_wait(&c->cv, &c->mu);
+    store_status_t st = c->result;
+    snprintf(error, errlen, "%s", c->error);
+    *ms = c->commit_ms;
+    pthread_mutex_unlock(&c->mu);
+    return st;
+}
+
 /* ------------------------------------------------------------------ one batch */
 
-static void decode_items(worker_t *w)
+static void decode_items(worker_t *w, batch_t *b)
 {
-    arena_reset(&w->arena);
-    for (size_t i = 0; i < w->n_items; i++) {
-        item_t *it = &w->items[i];
+    char error[256];
+    for (size_t i = 0; i < b->n_items; i++) {
+        item_t *it = &b->items[i];
         rd_kafka_message_t *m = it->msg;
+        event_t *ev = &w->events[i];
+        it->event = ev;
         it->det = NULL;
         it->is_new = false;
-        it->error[0] = '\0';
+        it->error = "";
+        error[0] = '\0';
         if (!m->key || m->key_len == 0) {
             it->status = DECODE_INVALID;
-            snprintf(it->error, sizeof it->error, "message has no key (member_id expected)");
-            continue;
+            snprintf(error, sizeof error, "message has no key (member_id expected)");
+        } else {
+            it->status = avro_codec_decode_event(w->codec, m->payload, m->len, ev, &b->arena, error,
+                                                 sizeof error);
+            const char *member = it->status == DECODE_OK ? event_member_of(ev) : NULL;
+            if (member && (strlen(member) != m->key_len || memcmp(member, m->key, m->key_len))) {
+                /* A key other than the member breaks per-member ordering (contract §1). */
+                it->status = DECODE_INVALID;
+                snprintf(error, sizeof error, "message key is not the event's member_id");
+            }
         }
-        it->status = avro_codec_decode_event(w->codec, m->payload, m->len, &it->event, &w->arena,
-                                             it->error, sizeof it->error);
-        if (it->status != DECODE_OK) continue;
-        const char *member = event_member_of(&it->event);
-        if (strlen(member) != m->key_len || memcmp(member, m->key, m->key_len) != 0) {
-            /* A key other than the member breaks per-member ordering (contract §1). */
-            it->status = DECODE_INVALID;
-            snprintf(it->error, sizeof it->error, "message key is not the event's member_id");
+        if (it->status == DECODE_OK) {
+            it->kind = ev->kind;
+        } else {
+            const char *e = arena_strdup(&b->arena, error);
+            it->error = e ? e : "out of memory";
         }
     }
 }
 
+/* Re-reads every owned partition's position from the database and seeks the consumer there.
+ * After a fenced commit both batches in hand are dropped: this is where consuming resumes; if
+ * another worker owns a partition, the coming rebalance takes it from us. */
+static void resync_partitions(worker_t *w)
+{
+    for (size_t k = 0; k < w->n_parts; k++) {
+        part_t *p = &w->parts[k];
+        int64_t next, published;
+        if (store_position(w->store, w->cfg->group_id, p->topic, p->partition, 0, &next,
+                           &published) != STORE_OK)
+            continue;
+        p->expected_next = p->consumed = next;
+        p->published = p->in_flight = published;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = next;
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
+        if (e) rd_kafka_error_destroy(e);
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
+/* Collects the commit thread's result for the previous batch. A failed commit is resubmitted
+ * after a backoff (the same rows: judging is deterministic and the fence guarantees nobody else
+ * wrote them). @returns 1 when committed, 0 when still committing (block false), -1 when fenced:
+ * both batches were dropped and the partitions resynchronised. */
+static int await_commit(worker_t *w, bool block)
+{
+    batch_t *b = w->prev;
+    if (!b || w->prev_committed) return b ? 1 : 0;
+    for (;;) {
+        if (!block && !committer_done(&w->committer)) return 0;
+        char error[512];
+        int64_t ms;
+        store_status_t st = committer_wait(&w->committer, error, sizeof error, &ms);
+        if (st == STORE_OK) {
+            b->commit_ms = ms;
+            break;
+        }
+        if (st == STORE_FENCED) {
+            metrics_count_fenced_batch(w->metrics);
+            log_at(LOG_WARN, "batch fenced; re-reading positions", "\"error\":\"%s\"", error);
+            drop_batch(b);
+            drop_batch(w->cur);
+            w->prev = NULL;
+            resync_partitions(w);
+            return -1;
+        }
+        metrics_count_database_error(w->metrics);
+        metrics_set_ready(w->metrics, false);
+        int64_t d = backoff(w, &w->commit_delay);
+        log_at(LOG_WARN, "database unavailable; retrying batch",
+               "\"error\":\"%s\",\"retry_in_ms\":%lld", error, (long long)d);
+        committer_submit(&w->committer, b);
+        if (!block) return 0;
+    }
+    w->commit_delay = 100;
+    w->prev_committed = true;
+    b->t_committed = mono_ms();
+    for (size_t k = 0; k < b->n_pos; k++) {
+        part_t *p = find_part(w, b->pos[k].topic, b->pos[k].partition);
+        if (p) p->expected_next = b->pos[k].new_next;
+        if (b->pos[k].high_watermark >= 0)
+            metrics_set_lag(w->metrics, b->pos[k].topic, b->pos[k].partition,
+                            b->pos[k].high_watermark - b->pos[k].new_next);
+    }
+    metrics_set_ready(w->metrics, true);
+    const int64_t committed_wall = now_ms();
+    for (size_t i = 0; i < b->n_items; i++) {
+        const item_t *it = &b->items[i];
+        if (it->status != DECODE_OK) continue;
+        if (it->is_new)
+            metrics_count_event(w->metrics, it->kind, it->det->outcome);
+        else
+            metrics_count_replay(w->metrics, it->kind);
+        int64_t produced = rd_kafka_message_timestamp(it->msg, NULL);
+        if (produced > 0)
+            metrics_observe_event_latency(w->metrics, (double)(committed_wall - produced) / 1e3);
+    }
+    for (size_t i = 0; i < b->n_dead; i++) metrics_count_dead_letter(w->metrics, b->dead[i].reason);
+    metrics_observe_batch(w->metrics, b->n_items, (double)(b->t_committed - b->started) / 1e3);
+    w->judged += b->judged;
+    w->replayed += b->replayed;
+    w->dead += (long)b->n_dead;
+    w->batches++;
+    return 1;
+}
+
+/* Publishes the committed previous batch and lets it go. Replays are published again too: the
+ * redelivered event gets its stored determination, with the same determination_id. The acks
+ * are awaited by confirm_published before the next commit records them as published. */
+static void publish_prev(worker_t *w)
+{
+    batch_t *b = w->prev;
+    if (!b || !w->prev_committed) return;
+    /* Fault injection for the tests of the commit -> publish window: die like kill -9 right
+     * after the Nth commit, before anything of that batch is published. */
+    if (w->fault_exit_after_commit > 0 && w->batches == w->fault_exit_after_commit) {
+        log_at(LOG_WARN, "fault injection: exiting after commit, before publish", NULL);
+        _exit(137);
+    }
+    confirm_published(w);
+    const int64_t t0 = mono_ms();
+    int64_t delay = 100;
+    w->publish_mark = w->delivery_failures;
+    for (;;) {
+        int rc = 0;
+        for (size_t i = 0; i < b->n_items && rc == 0; i++) {
+            item_t *it = &b->items[i];
+            rd_kafka_message_t *m = it->msg;
+            if (it->status == DECODE_OK)
+                rc = produce_determination(w, it->det, b->decided_at, rd_kafka_topic_name(m->rkt),
+                                           m->partition, m->offset);
+        }
+        for (size_t i = 0; i < b->n_dead && rc == 0; i++) rc = produce_dead_letter(w, &b->dead[i]);
+        if (rc == 0) break;
+        /* A message could not even be queued: wait for what is queued, then redo all. */
+        flush_producer(w);
+        w->publish_mark = w->delivery_failures;
+        int64_t d = backoff(w, &delay);
+        log_at(LOG_WARN, "publishing failed; republishing the batch", "\"retry_in_ms\":%lld",
+               (long long)d);
+    }
+    w->publish_pending = true;
+    rd_kafka_poll(w->producer, 0);
+    rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)b->n_pos);
+    for (size_t k = 0; k < b->n_pos; k++) {
+        part_t *p = find_part(w, b->pos[k].topic, b->pos[k].partition);
+        if (p) p->in_flight = b->pos[k].new_next;
+        rd_kafka_topic_partition_list_add(commit, b->pos[k].topic, b->pos[k].partition)->offset =
+            b->pos[k].new_next;
+    }
+    /* Mirror to Kafka for lag tooling only; the database is the source of truth. */
+    if (commit->cnt) rd_kafka_commit(w->consumer, commit, 1);
+    rd_kafka_topic_partition_list_destroy(commit);
+    log_at(LOG_DEBUG, "batch committed",
+           "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu,"
+           "\"collect_ms\":%lld,\"load_ms\":%lld,\"judge_ms\":%lld,\"commit_ms\":%lld,"
+           "\"commit_wait_ms\":%lld,\"publish_ms\":%lld",
+           b->n_items, b->judged, b->replayed, b->n_dead,
+           (long long)(b->t_loaded - b->t_load_ms - b->started), (long long)b->t_load_ms,
+           (long long)(b->t_judged - b->t_loaded), (long long)b->commit_ms,
+           (long long)(b->t_committed - b->t_judged), (long long)(mono_ms() - t0));
+    drop_batch(b);
+    w->prev = NULL;
+}
+
+/* Waits for the previous batch's commit and publishes it. */
+static void finish_prev(worker_t *w)
+{
+    if (await_commit(w, true) == 1) publish_prev(w);
+}
+
+/* Loads the history of the batch's members into its engine: what PostgreSQL holds, then the
+ * previous batch's determinations if it may still be committing (engine_load keeps the first
+ * of an event_id, so the ones the query already returned are skipped). */
+static store_status_t load_history(worker_t *w, batch_t *b, const char **members, const char **ids)
+{
+    size_t n_members = 0, n_ids = 0;
+    for (size_t i = 0; i < b->n_items; i++) {
+        if (b->items[i].status != DECODE_OK) continue;
+        members[n_members++] = event_member_of(b->items[i].event);
+        ids[n_ids++] = event_id_of(b->items[i].event);
+    }
+    engine_reset(b->engine);
+    if (n_members == 0) return STORE_OK;
+    store_status_t st = store_load_history(w->store, b->engine, members, n_members, ids, n_ids);
+    if (st != STORE_OK || !w->prev) return st;
+    for (size_t i = 0; i < w->prev->n_rows; i++)
+        if (engine_load(b->engine, w->prev->rows[i].det, w->prev->rows[i].fingerprint) != 0)
+            return STORE_RETRY;
+    return STORE_OK;
+}
+
+/* Judges the batch in hand, then hands it to the commit thread as soon as the previous one is
+ * committed, and publishes the previous one while this one commits.
+ * @returns 0, or -1 when memory ran out. */
 static int process_batch(worker_t *w)
 {
-    decode_items(w);
-    const char **members = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *members);
-    const char **ids = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *ids);
-    store_row_t *rows = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *rows);
-    store_dead_letter_t *dead = arena_alloc(&w->arena, (w->n_items + 1) * sizeof *dead);
-    store_position_t *pos = arena_alloc(&w->arena, (w->n_parts + 1) * sizeof *pos);
-    if (!members || !ids || !rows || !dead || !pos) return -1;
+    batch_t *b = w->cur;
+    decode_items(w, b);
+    const char **members = arena_alloc(&b->arena, (b->n_items + 1) * sizeof *members);
+    const char **ids = arena_alloc(&b->arena, (b->n_items + 1) * sizeof *ids);
+    b->rows = arena_alloc(&b->arena, (b->n_items + 1) * sizeof *b->rows);
+    b->dead = arena_alloc(&b->arena, (b->n_items + 1) * sizeof *b->dead);
+    b->pos = arena_alloc(&b->arena, (w->n_parts + 1) * sizeof *b->pos);
+    if (!members || !ids || !b->rows || !b->dead || !b->pos) return -1;
 
     int64_t delay = 100;
     for (;;) {
-        if (stop_requested && w->n_items == 0) return 0;
-        size_t n_members = 0, n_ids = 0, n_rows = 0, n_dead = 0, n_pos = 0;
-        long judged = 0, replayed = 0;
-        for (size_t i = 0; i < w->n_items; i++) {
-            if (w->items[i].status != DECODE_OK) continue;
-            members[n_members++] = event_member_of(&w->items[i].event);
-            ids[n_ids++] = event_id_of(&w->items[i].event);
-        }
-        engine_reset(w->engine);
         const int64_t t_start = mono_ms();
-        store_status_t st = store_load_history(w->store, w->engine, members, n_members, ids, n_ids);
-        const int64_t t_loaded = mono_ms();
-        const int64_t decided_at = now_ms();
-        for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
-            item_t *it = &w->items[i];
-            rd_kafka_message_t *m = it->msg;
-            const char *topic = rd_kafka_topic_name(m->rkt);
-            if (it->status != DECODE_OK) {
-                dead[n_dead++] = (store_dead_letter_t){
-                    topic,     m->partition, m->offset,  decode_status_name(it->status),
-                    it->error, m->key,       m->key_len, m->payload,
-                    m->len};
-                continue;
-            }
-            int r = engine_process(w->engine, &it->event, &it->det);
-            if (r < 0) return -1;
-            it->is_new = r == ENGINE_JUDGED;
-            if (r == ENGINE_REPLAYED_DIFFERENT)
-                log_at(LOG_WARN, "replayed event_id with different content",
-                       "\"event_id\":\"%s\",\"partition\":%d,\"offset\":%lld", it->det->event_id,
-                       m->partition, (long long)m->offset);
-            if (!it->is_new) {
-                replayed++;
-                continue;
-            }
-            judged++;
-            int64_t received = it->event.kind == EVENT_CLAIM ? it->event.claim.received_at_ms
-                                                             : it->event.pa.received_at_ms;
-            rows[n_rows++] = (store_row_t){.det = it->det,
-                                           .fingerprint = event_fingerprint(&it->event),
-                                           .payload = m->payload,
-                                           .payload_len = m->len,
-                                           .received_at_ms = received,
-                                           .decided_at_ms = decided_at,
-                                           .urgency = it->event.kind == EVENT_PRIOR_AUTH
-                                                          ? urgency_name(it->event.pa.urgency)
-                                                          : NULL,
-                                           .topic = topic,
-                                           .partition = m->partition,
-                                           .offset = m->offset};
-        }
-        /* The previous batch's acks arrive while this one is judged; confirm them before this
-         * commit records them as published. */
-        confirm_published(w);
-        /* New positions: one past the last offset of each partition in the batch. */
-        for (size_t i = 0; i < w->n_items && st == STORE_OK; i++) {
-            rd_kafka_message_t *m = w->items[i].msg;
-            const char *topic = rd_kafka_topic_name(m->rkt);
-            part_t *p = find_part(w, topic, m->partition);
-            size_t k;
-            for (k = 0; k < n_pos; k++)
-                if (pos[k].partition == m->partition && strcmp(pos[k].topic, topic) == 0) break;
-            if (k == n_pos) {
-                if (!p) continue; /* not ours any more: dropped by the rebalance handler */
-                int64_t low = -1, high = -1;
-                rd_kafka_get_watermark_offsets(w->consumer, p->topic, p->partition, &low, &high);
-                pos[n_pos++] = (store_position_t){p->topic,      p->partition, p->expected_next,
-                                                  m->offset + 1, p->published, high};
-            } else if (m->offset + 1 > pos[k].new_next) {
-                pos[k].new_next = m->offset + 1;
-            }
-        }
-        const int64_t t_judged = mono_ms();
-        store_batch_stats_t stats = {(int)w->n_items, (int)judged, (int)replayed, (int)n_dead,
-                                     (int)(mono_ms() - w->batch_started)};
-        if (st == STORE_OK)
-            st = store_commit_batch(w->store, w->cfg->group_id, rows, n_rows, dead, n_dead, pos,
-                                    n_pos, &stats);
-        const int64_t t_committed = mono_ms();
-        if (st == STORE_FENCED) {
-            metrics_count_fenced_batch(w->metrics);
-            log_at(LOG_WARN, "batch fenced; re-reading positions", "\"error\":\"%s\"",
-                   store_error(w->store));
-            /* Resume every batch partition from what the database says; if another worker
-             * owns it, the coming rebalance takes it from us. */
-            for (size_t k = 0; k < n_pos; k++) {
-                part_t *p = find_part(w, pos[k].topic, pos[k].partition);
-                int64_t next, published;
-                if (p && store_position(w->store, w->cfg->group_id, p->topic, p->partition, 0,
-                                        &next, &published) == STORE_OK) {
-                    p->expected_next = p->consumed = next;
-                    p->published = published;
-                    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-                    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = next;
-                    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
-                    if (e) rd_kafka_error_destroy(e);
-                    rd_kafka_topic_partition_list_destroy(l);
-                }
-            }
-            drop_batch(w);
-            return 0;
-        }
+        store_status_t st = load_history(w, b, members, ids);
         if (st == STORE_RETRY) {
             metrics_count_database_error(w->metrics);
             metrics_set_ready(w->metrics, false);
             int64_t d = backoff(w, &delay);
             log_at(LOG_WARN, "database unavailable; retrying batch",
                    "\"error\":\"%s\",\"retry_in_ms\":%lld", store_error(w->store), (long long)d);
+            if (stop_requested) {
+                /* Nothing of this batch is committed: the next owner reads it again. */
+                drop_batch(b);
+                return 0;
+            }
             continue;
         }
-        for (size_t k = 0; k < n_pos; k++) {
-            part_t *p = find_part(w, pos[k].topic, pos[k].partition);
-            if (p) p->expected_next = pos[k].new_next;
-            if (pos[k].high_watermark >= 0)
-                metrics_set_lag(w->metrics, pos[k].topic, pos[k].partition,
-                                pos[k].high_watermark - pos[k].new_next);
-        }
-        metrics_set_ready(w->metrics, true);
-        const int64_t committed_wall = now_ms();
-        for (size_t i = 0; i < w->n_items; i++) {
-            const item_t *it = &w->items[i];
-            if (it->status != DECODE_OK) continue;
-            if (it->is_new)
-                metrics_count_event(w->metrics, it->event.kind, it->det->outcome);
-            else
-                metrics_count_replay(w->metrics, it->event.kind);
-            int64_t produced = rd_kafka_message_timestamp(it->msg, NULL);
-            if (produced > 0)
-                metrics_observe_event_latency(w->metrics,
-                                              (double)(committed_wall - produced) / 1e3);
-        }
-        for (size_t i = 0; i < n_dead; i++) metrics_count_dead_letter(w->metrics, dead[i].reason);
-        metrics_observe_batch(w->metrics, w->n_items,
-                              (double)(t_committed - w->batch_started) / 1e3);
-        /* Fault injection for the tests of the commit -> publish window: die like kill -9
-         * right after the Nth commit, before anything of that batch is published. */
-        if (w->fault_exit_after_commit > 0 && w->batches + 1 == w->fault_exit_after_commit) {
-            log_at(LOG_WARN, "fault injection: exiting after commit, before publish", NULL);
-            _exit(137);
-        }
-        w->judged += judged;
-        w->replayed += replayed;
-        w->dead += (long)n_dead;
-        w->batches++;
-
-        /* Publish after the commit. Replays are published again too: the redelivered event
-         * gets its stored determination, with the same determination_id. The acks are awaited
-         * by confirm_published before the next commit. */
-        w->publish_mark = w->delivery_failures;
-        for (;;) {
-            int rc = 0;
-            for (size_t i = 0; i < w->n_items && rc == 0; i++) {
-                item_t *it = &w->items[i];
-                rd_kafka_message_t *m = it->msg;
-                const char *topic = rd_kafka_topic_name(m->rkt);
-                if (it->status == DECODE_OK)
-                    rc = produce_determination(w, it->det, decided_at, topic, m->partition,
-                                               m->offset);
-            }
-            for (size_t i = 0; i < n_dead && rc == 0; i++) rc = produce_dead_letter(w, &dead[i]);
-            if (rc == 0) break;
-            /* A message could not even be queued: wait for what is queued, then redo all. */
-            flush_producer(w);
-            w->publish_mark = w->delivery_failures;
-            int64_t d = backoff(w, &delay);
-            log_at(LOG_WARN, "publishing failed; republishing the batch", "\"retry_in_ms\":%lld",
-                   (long long)d);
-        }
-        w->publish_pending = true;
-        rd_kafka_poll(w->producer, 0);
-        rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n_pos);
-        for (size_t k = 0; k < n_pos; k++) {
-            part_t *p = find_part(w, pos[k].topic, pos[k].partition);
-            if (p) p->in_flight = pos[k].new_next;
-            rd_kafka_topic_partition_list_add(commit, pos[k].topic, pos[k].partition)->offset =
-                pos[k].new_next;
-        }
-        /* Mirror to Kafka for lag tooling only; the database is the source of truth. */
-        if (commit->cnt) rd_kafka_commit(w->consumer, commit, 1);
-        rd_kafka_topic_partition_list_destroy(commit);
-        log_at(LOG_DEBUG, "batch committed",
-               "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu,"
-               "\"collect_ms\":%lld,\"load_ms\":%lld,\"judge_ms\":%lld,\"commit_ms\":%lld,"
-               "\"publish_ms\":%lld",
-               w->n_items, judged, replayed, n_dead, (long long)(t_start - w->batch_started),
-               (long long)(t_loaded - t_start), (long long)(t_judged - t_loaded),
-               (long long)(t_committed - t_judged), (long long)(mono_ms() - t_committed));
-        drop_batch(w);
-        return 0;
+        b->t_loaded = mono_ms();
+        b->t_load_ms = b->t_loaded - t_start;
+        break;
     }
+    b->decided_at = now_ms();
+    b->n_rows = b->n_dead = b->n_pos = 0;
+    b->judged = b->replayed = 0;
+    for (size_t i = 0; i < b->n_items; i++) {
+        item_t *it = &b->items[i];
+        rd_kafka_message_t *m = it->msg;
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        if (it->status != DECODE_OK) {
+            b->dead[b->n_dead++] = (store_dead_letter_t){
+                topic,     m->partition, m->offset,  decode_status_name(it->status),
+                it->error, m->key,       m->key_len, m->payload,
+                m->len};
+            continue;
+        }
+        int r = engine_process(b->engine, it->event, &it->det);
+        if (r < 0) return -1;
+        it->is_new = r == ENGINE_JUDGED;
+        if (r == ENGINE_REPLAYED_DIFFERENT)
+            log_at(LOG_WARN, "replayed event_id with different content",
+                   "\"event_id\":\"%s\",\"partition\":%d,\"offset\":%lld", it->det->event_id,
+                   m->partition, (long long)m->offset);
+        if (!it->is_new) {
+            b->replayed++;
+            continue;
+        }
+        b->judged++;
+        const event_t *ev = it->event;
+        int64_t received =
+            ev->kind == EVENT_CLAIM ? ev->claim.received_at_ms : ev->pa.received_at_ms;
+        b->rows[b->n_rows++] = (store_row_t){
+            .det = it->det,
+            .fingerprint = event_fingerprint(ev),
+            .payload = m->payload,
+            .payload_len = m->len,
+            .received_at_ms = received,
+            .decided_at_ms = b->decided_at,
+            .urgency = ev->kind == EVENT_PRIOR_AUTH ? urgency_name(ev->pa.urgency) : NULL,
+            .topic = topic,
+            .partition = m->partition,
+            .offset = m->offset};
+    }
+    /* This batch was judged on the previous one's determinations: it may be committed only
+     * after it, with the positions it leaves. */
+    if (await_commit(w, true) < 0) return 0; /* fenced: both dropped */
+    /* The acks of the batch published before arrive while this one is judged; confirm them
+     * before this commit records them as published. */
+    confirm_published(w);
+    /* New positions: one past the last offset of each partition in the batch. */
+    for (size_t i = 0; i < b->n_items; i++) {
+        rd_kafka_message_t *m = b->items[i].msg;
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        size_t k;
+        for (k = 0; k < b->n_pos; k++)
+            if (b->pos[k].partition == m->partition && strcmp(b->pos[k].topic, topic) == 0) break;
+        if (k == b->n_pos) {
+            part_t *p = find_part(w, topic, m->partition);
+            if (!p) continue; /* not ours any more: dropped by the rebalance handler */
+            int64_t low = -1, high = -1;
+            rd_kafka_get_watermark_offsets(w->consumer, p->topic, p->partition, &low, &high);
+            b->pos[b->n_pos++] = (store_position_t){p->topic,      p->partition, p->expected_next,
+                                                    m->offset + 1, p->published, high};
+        } else if (m->offset + 1 > b->pos[k].new_next) {
+            b->pos[k].new_next = m->offset + 1;
+        }
+    }
+    b->t_judged = mono_ms();
+    b->stats = (store_batch_stats_t){(int)b->n_items, (int)b->judged, (int)b->replayed,
+                                     (int)b->n_dead, (int)(b->t_judged - b->started)};
+    /* Publish the previous batch while this one commits; then this one becomes the previous. */
+    batch_t *committed = w->prev;
+    committer_submit(&w->committer, b);
+    if (committed) publish_prev(w);
+    w->prev = b;
+    w->prev_committed = false;
+    w->cur = b == &w->slots[0] ? &w->slots[1] : &w->slots[0];
+    return 0;
 }
 
 /* ------------------------------------------------------------------ main loop */
@@ -570,13 +764,20 @@ static int run_loop(worker_t *w)
     while (!stop_requested) {
         metrics_tick(w->metrics);
         int64_t deadline = 0;
-        while (w->n_items < max && !stop_requested) {
+        batch_t *b = w->cur;
+        while (b->n_items < max && !stop_requested) {
+            /* The previous batch is published as soon as it is committed, not when this one
+             * is full: at low rates that is what bounds latency. */
+            if (w->prev && !w->prev_committed && committer_done(&w->committer)) {
+                if (await_commit(w, false) == 1) publish_prev(w);
+            }
             int64_t now = mono_ms();
             if (deadline && now >= deadline) break;
             int timeout = deadline ? (int)(deadline - now) : 100;
+            if (w->prev && timeout > 5) timeout = 5;
             rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, timeout);
             if (!m) {
-                if (!deadline) break; /* idle: let the loop check for shutdown */
+                if (!deadline && !w->prev) break; /* idle: let the loop check for shutdown */
                 continue;
             }
             if (m->err) {
@@ -606,18 +807,21 @@ static int run_loop(worker_t *w)
             }
             p->consumed = m->offset + 1;
             p->eof = false;
-            w->items[w->n_items++].msg = m;
-            if (!deadline) {
-                w->batch_started = mono_ms();
-                deadline = w->batch_started + w->cfg->batch_max_ms;
+            if (b->n_items == 0) {
+                arena_reset(&b->arena);
+                b->started = mono_ms();
+                deadline = b->started + w->cfg->batch_max_ms;
             }
+            b->items[b->n_items++].msg = m;
         }
-        if (w->n_items) {
+        if (b->n_items) {
             if (process_batch(w) != 0) {
                 log_at(LOG_ERROR, "out of memory in batch", NULL);
                 return 1;
             }
             last_message = mono_ms();
+        } else if (w->prev) {
+            finish_prev(w);
         } else if (w->publish_pending) {
             confirm_published(w);
         } else if (w->cfg->exit_when_idle_ms > 0 && all_at_end(w) &&
@@ -626,6 +830,9 @@ static int run_loop(worker_t *w)
             break;
         }
     }
+    /* SIGTERM/SIGINT: the batch in hand is committed and published before we leave. */
+    if (w->cur->n_items && process_batch(w) != 0) return 1;
+    finish_prev(w);
     return 0;
 }
 
@@ -668,16 +875,23 @@ int cmd_run(int argc, char **argv)
     w->cfg = &cfg;
     if (getenv("AMTAGVI_FAULT_EXIT_AFTER_COMMIT"))
         w->fault_exit_after_commit = atol(getenv("AMTAGVI_FAULT_EXIT_AFTER_COMMIT"));
-    w->items = calloc((size_t)cfg.batch_max_messages, sizeof *w->items);
     w->policy = cli_load_policy(cfg.policy_file[0] ? cfg.policy_file : NULL);
+    w->commit_delay = 100;
+    for (int i = 0; i < 2; i++) {
+        w->slots[i].items = calloc((size_t)cfg.batch_max_messages, sizeof(item_t));
+        if (w->policy) w->slots[i].engine = engine_new(w->policy);
+    }
+    w->cur = &w->slots[0];
+    w->events = calloc((size_t)cfg.batch_max_messages, sizeof *w->events);
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
                             (int32_t)cfg.determination_schema_id};
-    if (!w->items || !w->policy) goto cleanup;
+    if (!w->policy || !w->events || !w->slots[0].items || !w->slots[1].items ||
+        !w->slots[0].engine || !w->slots[1].engine)
+        goto cleanup;
     if (!(w->codec = avro_codec_new(&ids, err, sizeof err))) {
         log_at(LOG_ERROR, "avro codec", "\"error\":\"%s\"", err);
         goto cleanup;
     }
-    w->engine = engine_new(w->policy);
     w->metrics = metrics_new();
     metrics_set_build_info(w->metrics, AMTAGVI_VERSION, w->policy->file_version);
     metrics_tick(w->metrics);
@@ -690,6 +904,18 @@ int cmd_run(int argc, char **argv)
         log_at(LOG_INFO, "metrics endpoint listening", "\"port\":%d", http_server_port(w->http));
     }
     w->store = store_new(cfg.database_url, cfg.worker_id);
+    /* The commit thread has its own connection: a batch commits there while the next one's
+     * history is loaded on this one. */
+    w->committer.store = store_new(cfg.database_url, cfg.worker_id);
+    w->committer.group = cfg.group_id;
+    pthread_mutex_init(&w->committer.mu, NULL);
+    pthread_cond_init(&w->committer.cv, NULL);
+    if (!w->store || !w->committer.store ||
+        pthread_create(&w->committer.thread, NULL, committer_main, &w->committer) != 0) {
+        log_at(LOG_ERROR, "cannot start the commit thread", NULL);
+        goto cleanup;
+    }
+    w->committer_started = true;
 
     rd_kafka_conf_t *pconf = kafka_conf_new(&cfg, KAFKA_PRODUCER, err, sizeof err);
     if (!pconf) {
@@ -751,15 +977,28 @@ cleanup:
         flush_producer(w);
         rd_kafka_destroy(w->producer);
     }
-    drop_batch(w);
+    if (w->committer_started) {
+        pthread_mutex_lock(&w->committer.mu);
+        w->committer.quit = true;
+        pthread_cond_broadcast(&w->committer.cv);
+        pthread_mutex_unlock(&w->committer.mu);
+        pthread_join(w->committer.thread, NULL);
+    }
+    pthread_mutex_destroy(&w->committer.mu);
+    pthread_cond_destroy(&w->committer.cv);
+    store_free(w->committer.store);
+    for (int i = 0; i < 2; i++) {
+        drop_batch(&w->slots[i]);
+        engine_free(w->slots[i].engine);
+        arena_free(&w->slots[i].arena);
+        free(w->slots[i].items);
+    }
+    free(w->events);
     store_free(w->store);
-    engine_free(w->engine);
     metrics_free(w->metrics);
     avro_codec_free(w->codec);
     policy_free(w->policy);
-    arena_free(&w->arena);
     buf_free(&w->frame);
-    free(w->items);
     free(w);
     config_free(&cfg);
     return rc;
