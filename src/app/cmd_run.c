@@ -75,14 +75,15 @@ typedef struct {
     size_t n_pos;
     store_batch_stats_t stats;
     long judged, replayed;
-    int64_t decided_at;  /* wall ms */
-    int64_t started;     /* monotonic ms of the first message */
-    int64_t t_loaded;    /* history loaded */
-    int64_t t_load_ms;   /* how long the load took */
-    int64_t t_judged;    /* judged, positions computed */
-    int64_t t_committed; /* the commit thread's result seen */
-    int64_t commit_ms;   /* the commit itself */
-    bool fence_waited;   /* the load waited for the previous batch's commit */
+    int64_t decided_at;     /* wall ms */
+    int64_t started;        /* monotonic ms of the first message */
+    int64_t t_loaded;       /* history loaded */
+    int64_t t_load_ms;      /* how long the load took */
+    int64_t t_judged;       /* judged */
+    int64_t t_submitted;    /* the previous batch committed, this one handed to the commit thread */
+    int64_t t_committed;    /* the commit thread's result seen */
+    int64_t commit_ms;      /* the commit itself */
+    int64_t latency_max_ms; /* longest produce -> commit among its events */
 } batch_t;
 
 /* The commit thread: one batch at a time, on its own connection. */
@@ -255,9 +256,10 @@ static int republish_cb(void *ctx, const determination_t *d, const store_dead_le
              : produce_dead_letter(w, dl);
 }
 
-/* Waits for the last batch's deliveries. Publishing is acknowledged lazily, just before the next
- * commit records it as published, so the wait for broker acks overlaps the next batch's
- * polling and judging instead of delaying it. If a delivery failed, the committed range is
+/* Waits for every publication in flight (one or more batches since the last confirmation).
+ * Batches are confirmed lazily: a commit records as published what is confirmed by then
+ * (confirm_published_if_done), and this blocking wait runs only when idle, on revoke and on
+ * shutdown. If a delivery failed, the whole unconfirmed range of each partition is
  * republished from the database, as a new owner of the partition would. */
 static void confirm_published(worker_t *w)
 {
@@ -282,6 +284,14 @@ static void confirm_published(worker_t *w)
         }
         if (delivered || !stop_requested) p->published = p->in_flight;
     }
+}
+
+/* Confirms the publications in flight if every message has been acknowledged; never waits. */
+static void confirm_published_if_done(worker_t *w)
+{
+    if (!w->publish_pending) return;
+    rd_kafka_poll(w->producer, 0); /* serve delivery reports */
+    if (rd_kafka_outq_len(w->producer) == 0) confirm_published(w);
 }
 
 static void finish_prev(worker_t *w);
@@ -536,8 +546,11 @@ static int await_commit(worker_t *w, bool block)
         else
             metrics_count_replay(w->metrics, it->kind);
         int64_t produced = rd_kafka_message_timestamp(it->msg, NULL);
-        if (produced > 0)
+        if (produced > 0) {
             metrics_observe_event_latency(w->metrics, (double)(committed_wall - produced) / 1e3);
+            if (committed_wall - produced > b->latency_max_ms)
+                b->latency_max_ms = committed_wall - produced;
+        }
     }
     for (size_t i = 0; i < b->n_dead; i++) metrics_count_dead_letter(w->metrics, b->dead[i].reason);
     metrics_observe_batch(w->metrics, b->n_items, (double)(b->t_committed - b->started) / 1e3);
@@ -561,10 +574,10 @@ static void publish_prev(worker_t *w)
         log_at(LOG_WARN, "fault injection: exiting after commit, before publish", NULL);
         _exit(137);
     }
-    confirm_published(w);
     const int64_t t0 = mono_ms();
     int64_t delay = 100;
-    w->publish_mark = w->delivery_failures;
+    /* Failures are counted from the oldest publication not yet confirmed. */
+    if (!w->publish_pending) w->publish_mark = w->delivery_failures;
     for (;;) {
         int rc = 0;
         for (size_t i = 0; i < b->n_items && rc == 0; i++) {
@@ -598,11 +611,12 @@ static void publish_prev(worker_t *w)
     log_at(LOG_DEBUG, "batch committed",
            "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu,"
            "\"collect_ms\":%lld,\"load_ms\":%lld,\"judge_ms\":%lld,\"commit_ms\":%lld,"
-           "\"commit_wait_ms\":%lld,\"publish_ms\":%lld",
+           "\"wait_ms\":%lld,\"publish_ms\":%lld,\"latency_max_ms\":%lld",
            b->n_items, b->judged, b->replayed, b->n_dead,
            (long long)(b->t_loaded - b->t_load_ms - b->started), (long long)b->t_load_ms,
            (long long)(b->t_judged - b->t_loaded), (long long)b->commit_ms,
-           (long long)(b->t_committed - b->t_judged), (long long)(mono_ms() - t0));
+           (long long)(b->t_submitted - b->t_judged), (long long)(mono_ms() - t0),
+           (long long)b->latency_max_ms);
     drop_batch(b);
     w->prev = NULL;
 }
@@ -710,12 +724,15 @@ static int process_batch(worker_t *w)
             .partition = m->partition,
             .offset = m->offset};
     }
+    b->t_judged = mono_ms();
     /* This batch was judged on the previous one's determinations: it may be committed only
      * after it, with the positions it leaves. */
     if (await_commit(w, true) < 0) return 0; /* fenced: both dropped */
-    /* The acks of the batch published before arrive while this one is judged; confirm them
-     * before this commit records them as published. */
-    confirm_published(w);
+    /* The acks of the batches published before usually arrive while this one is judged; if
+     * they have, this commit records them as published. It never waits for them: a slow
+     * broker ack (the first one after start takes ~0.7 s while the producer gets its id)
+     * would hold up every commit behind it. */
+    confirm_published_if_done(w);
     /* New positions: one past the last offset of each partition in the batch. */
     for (size_t i = 0; i < b->n_items; i++) {
         rd_kafka_message_t *m = b->items[i].msg;
@@ -734,9 +751,10 @@ static int process_batch(worker_t *w)
             b->pos[k].new_next = m->offset + 1;
         }
     }
-    b->t_judged = mono_ms();
+    b->t_submitted = mono_ms();
+    b->latency_max_ms = 0;
     b->stats = (store_batch_stats_t){(int)b->n_items, (int)b->judged, (int)b->replayed,
-                                     (int)b->n_dead, (int)(b->t_judged - b->started)};
+                                     (int)b->n_dead, (int)(b->t_submitted - b->started)};
     /* Publish the previous batch while this one commits; then this one becomes the previous. */
     batch_t *committed = w->prev;
     committer_submit(&w->committer, b);
