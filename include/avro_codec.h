@@ -73,4 +73,12 @@ int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, c
                                     const determination_meta_t *meta, buf_t *out, char *err,
                                     size_t errlen);
 
+/**
+ * @brief The same encoding through avro-c's generic values: the reference the direct encoder
+ * above is tested against, byte for byte. Slower; not for the hot path.
+ */
+int avro_codec_encode_determination_generic(avro_codec_t *c, const determination_t *d,
+                                            const policy_t *p, const determination_meta_t *meta,
+                                            buf_t *out, char *err, size_t errlen);
+
 #endif
