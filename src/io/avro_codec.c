@@ -1171,6 +1171,31 @@ cleanup:
     return rc;
 }
 
+/* What both determination encoders require of a determination. @returns 0 or -1 with err. */
+static int check_determination(const determination_t *d, const policy_t *p, char *err,
+                               size_t errlen)
+{
+    if (d->kind != EVENT_PRIOR_AUTH && d->kind != EVENT_CLAIM)
+        return fail(err, errlen, "unknown determination kind");
+    if (!d->event_id || !d->member_id || !p || !p->policy_id)
+        return fail(err, errlen, "determination lacks event_id, member_id or policy_id");
+    if ((unsigned)d->outcome > OUTCOME_PENDED || d->n_reasons > MAX_CRITERIA)
+        return fail(err, errlen, "determination has an unknown outcome or too many reasons");
+    for (int i = 0; i < criteria_count(d->kind); i++)
+        if (d->criteria[i] > STATUS_NOT_APPLICABLE)
+            return fail(err, errlen, "criterion %s has an unknown status",
+                        criterion_name(d->kind, i));
+    for (int i = 0; i < d->n_reasons; i++) {
+        const reason_t *r = &d->reasons[i];
+        if (!criterion_name(d->kind, r->criterion) || !reason_code_name((reason_code_t)r->code) ||
+            r->status > STATUS_NOT_APPLICABLE)
+            return fail(err, errlen, "reason %d has an unknown criterion, code or status", i);
+    }
+    if (d->has_authorization && !d->pa_id)
+        return fail(err, errlen, "authorization without a pa_id");
+    return 0;
+}
+
 int avro_codec_encode_determination_generic(avro_codec_t *c, const determination_t *d,
                                             const policy_t *p, const determination_meta_t *meta,
                                             buf_t *out, char *err, size_t errlen)
@@ -1180,13 +1205,7 @@ int avro_codec_encode_determination_generic(avro_codec_t *c, const determination
     int rc = -1;
     bool pa = d->kind == EVENT_PRIOR_AUTH;
     int ncrit = criteria_count(d->kind);
-
-    if (d->kind != EVENT_PRIOR_AUTH && d->kind != EVENT_CLAIM)
-        return fail(err, errlen, "unknown determination kind");
-    if (!d->event_id || !d->member_id || !p || !p->policy_id)
-        return fail(err, errlen, "determination lacks event_id, member_id or policy_id");
-    if ((unsigned)d->outcome > OUTCOME_PENDED || d->n_reasons > MAX_CRITERIA)
-        return fail(err, errlen, "determination has an unknown outcome or too many reasons");
+    if (check_determination(d, p, err, errlen) != 0) return -1;
     ENC(avro_value_reset(rec), "the record");
     for (int i = 0; i < D_COUNT; i++) ENC(avro_value_get_by_index(rec, i, &f[i], NULL), "fields");
 
@@ -1329,24 +1348,7 @@ int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, c
 {
     bool pa = d->kind == EVENT_PRIOR_AUTH;
     int ncrit = criteria_count(d->kind);
-    if (d->kind != EVENT_PRIOR_AUTH && d->kind != EVENT_CLAIM)
-        return fail(err, errlen, "unknown determination kind");
-    if (!d->event_id || !d->member_id || !p || !p->policy_id)
-        return fail(err, errlen, "determination lacks event_id, member_id or policy_id");
-    if ((unsigned)d->outcome > OUTCOME_PENDED || d->n_reasons > MAX_CRITERIA)
-        return fail(err, errlen, "determination has an unknown outcome or too many reasons");
-    for (int i = 0; i < ncrit; i++)
-        if (d->criteria[i] > STATUS_NOT_APPLICABLE)
-            return fail(err, errlen, "criterion %s has an unknown status",
-                        criterion_name(d->kind, i));
-    for (int i = 0; i < d->n_reasons; i++) {
-        const reason_t *r = &d->reasons[i];
-        if (!criterion_name(d->kind, r->criterion) || !reason_code_name((reason_code_t)r->code) ||
-            r->status > STATUS_NOT_APPLICABLE)
-            return fail(err, errlen, "reason %d has an unknown criterion, code or status", i);
-    }
-    if (d->has_authorization && !d->pa_id)
-        return fail(err, errlen, "authorization without a pa_id");
+    if (check_determination(d, p, err, errlen) != 0) return -1;
 
     const size_t start = out->len;
     uint32_t id = (uint32_t)c->ids.determination_schema_id;
