@@ -427,7 +427,7 @@ def main():
         ("pa_decision_time", f"SELECT urgency, avg(hours_taken), avg(within_timeframe::int) FROM dashboards.pa_decision_time WHERE day >= {d30} GROUP BY 1", "determinations_dash_day"),
         ("pa_decision_time (over the timeframe)", f"SELECT * FROM dashboards.pa_decision_time WHERE day >= {d30} AND NOT within_timeframe", "determinations_dash_day"),
         ("approvals_expiring", "SELECT * FROM dashboards.approvals_expiring",
-         "determinations_dash_pa_expiry + determinations_member_seq"),
+         "determinations_dash_pa_expiry + determinations_dash_paid_claims + determinations_member_seq"),
         ("dead_letters_by_reason", f"SELECT * FROM dashboards.dead_letters_by_reason WHERE day >= {d30}", "dead_letters_dash_day"),
         ("worker_throughput", "SELECT * FROM dashboards.worker_throughput WHERE minute >= now() - interval '1 hour'", "worker_batches_dash_minute"),
     ]:
