@@ -171,7 +171,9 @@ def test_sigterm_mid_batch(env):
     """SIGTERM three times at random points of a 20,000-event stream (a fresh worker each time):
     exit code 0, no partial batch in the database (per partition the stored source offsets are
     exactly 0..next_offset-1 and published_offset == next_offset), and a last worker finishes
-    the rest exactly once: nothing replayed, each message on the outcomes topic once."""
+    the rest exactly once: nothing replayed, each message on the outcomes topic once.
+    The stream is fed at 800 events/s while the workers run: a worker that drains a backlog of
+    thousands of events in a fraction of a second would otherwise finish before the signal."""
     case = Case(env, "sigterm")
     full = env.evaluate(env.generate(20000, 109))
     lines = fl.dedup_valid(full)  # no replays: every message makes exactly one row
@@ -179,7 +181,7 @@ def test_sigterm_mid_batch(env):
     total = len(expected.by_event)
     db, cfg = case.new_db_config(batch__max__messages=500, batch__max__ms=500,
                                  log__level="debug", exit__when__idle__ms=3000)
-    fl.produce_all(case, cfg, lines)
+    prod = fl.BackgroundProducer(case, cfg, lines, rate=800)
     rng = random.Random(109)
     seen = []
     for i in range(3):
@@ -196,6 +198,8 @@ def test_sigterm_mid_batch(env):
         check_eq(st["replayed"], 0, "events replayed after the previous SIGTERM")
         offs = fl.no_partial_batch(env, db, cfg, case.events_topic)
         seen.append(n)
+    check(prod.running(), "the feed ended before the third SIGTERM: the test would not be mid-stream")
+    prod.wait()
     w = case.worker(cfg, "final")
     w.expect_exit(0, timeout=120)
     check_eq(fl.stopped_totals(w), (total - seen[-1], 0, 0), "the last worker's totals")
