@@ -78,7 +78,7 @@ typedef struct {
     int64_t decided_at;     /* wall ms */
     int64_t started;        /* monotonic ms of the first message */
     int64_t t_loaded;       /* history loaded */
-    int64_t t_load_ms;      /* how long the load took */
+    int64_t t_load_start;   /* history load began (after retries) */
     int64_t t_judged;       /* judged */
     int64_t t_submitted;    /* the previous batch committed, this one handed to the commit thread */
     int64_t t_committed;    /* the commit thread's result seen */
@@ -618,11 +618,10 @@ static void publish_prev(worker_t *w)
            "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu,"
            "\"collect_ms\":%lld,\"load_ms\":%lld,\"judge_ms\":%lld,\"commit_ms\":%lld,"
            "\"wait_ms\":%lld,\"publish_ms\":%lld,\"latency_max_ms\":%lld",
-           b->n_items, b->judged, b->replayed, b->n_dead,
-           (long long)(b->t_loaded - b->t_load_ms - b->started), (long long)b->t_load_ms,
-           (long long)(b->t_judged - b->t_loaded), (long long)b->commit_ms,
-           (long long)(b->t_submitted - b->t_judged), (long long)(mono_ms() - t0),
-           (long long)b->latency_max_ms);
+           b->n_items, b->judged, b->replayed, b->n_dead, (long long)(b->t_load_start - b->started),
+           (long long)(b->t_loaded - b->t_load_start), (long long)(b->t_judged - b->t_loaded),
+           (long long)b->commit_ms, (long long)(b->t_submitted - b->t_judged),
+           (long long)(mono_ms() - t0), (long long)b->latency_max_ms);
     drop_batch(b);
     w->prev = NULL;
 }
@@ -685,8 +684,8 @@ static int process_batch(worker_t *w)
             }
             continue;
         }
+        b->t_load_start = t_start;
         b->t_loaded = mono_ms();
-        b->t_load_ms = b->t_loaded - t_start;
         break;
     }
     b->decided_at = now_ms();
@@ -762,9 +761,8 @@ static int process_batch(worker_t *w)
     b->stats = (store_batch_stats_t){(int)b->n_items, (int)b->judged, (int)b->replayed,
                                      (int)b->n_dead, (int)(b->t_submitted - b->started)};
     /* Publish the previous batch while this one commits; then this one becomes the previous. */
-    batch_t *committed = w->prev;
     committer_submit(&w->committer, b);
-    if (committed) publish_prev(w);
+    publish_prev(w); /* w->prev, committed by await_commit above; nothing if there is none */
     w->prev = b;
     w->prev_committed = false;
     w->cur = b == &w->slots[0] ? &w->slots[1] : &w->slots[0];

@@ -1016,6 +1016,15 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
 
 /* Writes the value into the scratch buffer, growing it while avro-c reports it full, then
  * appends the Confluent header and the body to out. */
+/* The Confluent wire-format header: magic byte 0, then the schema id, big-endian. */
+static int append_frame_header(buf_t *out, int32_t schema_id)
+{
+    uint32_t id = (uint32_t)schema_id;
+    unsigned char hdr[HEADER_LEN] = {0, (unsigned char)(id >> 24), (unsigned char)(id >> 16),
+                                     (unsigned char)(id >> 8), (unsigned char)id};
+    return buf_append(out, hdr, HEADER_LEN);
+}
+
 static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf_t *out, char *err,
                         size_t errlen)
 {
@@ -1032,11 +1041,8 @@ static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf
         c->scratch_cap *= 2;
     }
     size_t n = (size_t)avro_writer_tell(c->writer);
-    uint32_t id = (uint32_t)schema_id;
-    unsigned char hdr[HEADER_LEN] = {0, (unsigned char)(id >> 24), (unsigned char)(id >> 16),
-                                     (unsigned char)(id >> 8), (unsigned char)id};
     if (buf_reserve(out, HEADER_LEN + n) != 0) return fail(err, errlen, "out of memory");
-    buf_append(out, hdr, HEADER_LEN);
+    append_frame_header(out, schema_id);
     buf_append(out, c->scratch, n);
     return 0;
 }
@@ -1351,11 +1357,8 @@ int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, c
     if (check_determination(d, p, err, errlen) != 0) return -1;
 
     const size_t start = out->len;
-    uint32_t id = (uint32_t)c->ids.determination_schema_id;
-    unsigned char hdr[HEADER_LEN] = {0, (unsigned char)(id >> 24), (unsigned char)(id >> 16),
-                                     (unsigned char)(id >> 8), (unsigned char)id};
     wr_t wr = {out, 0}, *w = &wr;
-    w->bad |= buf_append(out, hdr, HEADER_LEN);
+    w->bad |= append_frame_header(out, c->ids.determination_schema_id);
     put_string(w, d->determination_id);
     put_string(w, d->event_id);
     put_long(w, pa ? 0 : 1);
