@@ -595,8 +595,11 @@ static void publish_prev(worker_t *w)
         }
         for (size_t i = 0; i < b->n_dead && rc == 0; i++) rc = produce_dead_letter(w, &b->dead[i]);
         if (rc == 0) break;
-        /* A message could not even be queued: wait for what is queued, then redo all. */
-        flush_producer(w);
+        /* A message could not even be queued: settle everything queued first. Earlier batches
+         * may still be unconfirmed (confirmation is lazy), so this must be confirm_published,
+         * which republishes their range if a delivery failed, not a bare flush that would let
+         * the new mark hide that failure. Then redo this whole batch. */
+        confirm_published(w);
         w->publish_mark = w->delivery_failures;
         int64_t d = backoff(w, &delay);
         log_at(LOG_WARN, "publishing failed; republishing the batch", "\"retry_in_ms\":%lld",
