@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Contract tests for `amtagvi-adjudicator evaluate` (ADJUDICATION.md §2, §8, §9).
+"""Contract tests for `amtagvi-adjudicator evaluate` (docs/CONTRACT.md §2, §8, §9).
 
 Runs the real binary. Checks the golden examples, determinism, every rejection class of §2,
 line numbering with blank and CRLF lines, and that rejected lines leave history untouched.
-usage: evaluate_contract.py BINARY SHARED_SPEC_DIR
+The golden examples are tests/contract/golden/ (beside this file; see its README.md).
+usage: evaluate_contract.py BINARY
 """
 import json
+import os
 import subprocess
 import sys
 import uuid
 
 BIN = sys.argv[1]
-SPEC = sys.argv[2]
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
 NS = uuid.UUID("1087c614-d8e5-5733-b26d-5854114041b2")
 passed = failed = 0
 
@@ -56,8 +58,8 @@ def with_(base, **kw):
 
 
 # --- golden examples
-inp = open(SPEC + "/examples/input.jsonl", "rb").read()
-exp = [json.loads(l) for l in open(SPEC + "/examples/expected.jsonl")]
+inp = open(os.path.join(GOLDEN, "input.jsonl"), "rb").read()
+exp = [json.loads(l) for l in open(os.path.join(GOLDEN, "expected.jsonl"))]
 got, _ = run(inp)
 check("golden: line count", len(got) == len(exp), "%d != %d" % (len(got), len(exp)))
 for i, (e, g) in enumerate(zip(exp, got)):

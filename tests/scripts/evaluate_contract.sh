@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# evaluate against the contract: golden examples, determinism, rejections (see the .py).
+# evaluate against the contract (docs/CONTRACT.md): the golden examples of
+# tests/contract/golden/, determinism, rejections (see the .py).
 set -euo pipefail
 build=$1 src=$2
 AMTAGVI_SOURCE_DIR=$src AMTAGVI_POLICY_FILE=$src/policy/IP0625.json \
-  python3 "$src/tests/contract/evaluate_contract.py" "$build/amtagvi-adjudicator" "$src/../shared/spec"
+  python3 "$src/tests/contract/evaluate_contract.py" "$build/amtagvi-adjudicator"
