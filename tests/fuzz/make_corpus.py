@@ -2,7 +2,7 @@
 """Regenerates the committed seed corpora under tests/fuzz/corpus/ (docs/FUZZING.md).
 
     tests/fuzz/make_corpus.py --fuzz-build build/fuzz --adjudicator build/amtagvi-adjudicator \
-        [--examples ../shared/spec/examples/input.jsonl]
+        [--examples tests/contract/golden/input.jsonl]
 
 * fuzz_json_event: the golden example lines, one sample line per distinct (kind, outcome,
   reasons) of samples/events.jsonl as judged by `evaluate`, a few of its malformed lines, and
@@ -426,7 +426,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fuzz-build", required=True, help="build dir of tests/fuzz (fuzz_seedgen)")
     ap.add_argument("--adjudicator", required=True, help="the built amtagvi-adjudicator")
-    ap.add_argument("--examples", default=os.path.join(SRC, "..", "shared", "spec", "examples",
+    ap.add_argument("--examples", default=os.path.join(SRC, "tests", "contract", "golden",
                                                        "input.jsonl"))
     args = ap.parse_args()
 

@@ -2,8 +2,8 @@
  * @file test_support.h
  * @brief Shared helpers for the unit suites: the policy, event builders, assertions.
  *
- * Expectations come from /work/shared/spec/ADJUDICATION.md (the contract), never from the
- * implementation. Every helper is static inline so a suite that does not use one does not warn.
+ * Expectations come from docs/CONTRACT.md (the contract), never from the implementation.
+ * Every helper is static inline so a suite that does not use one does not warn.
  */
 #ifndef AMTAGVI_TEST_SUPPORT_H
 #define AMTAGVI_TEST_SUPPORT_H
