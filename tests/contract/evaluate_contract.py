@@ -3,7 +3,8 @@
 
 Runs the real binary. Checks the golden examples, determinism, every rejection class of §2,
 line numbering with blank and CRLF lines, and that rejected lines leave history untouched.
-The golden examples are tests/contract/golden/ (beside this file; see its README.md).
+The golden examples are tests/contract/golden/ (beside this file; see its README.md); the
+policy file is the repository's own (or $AMTAGVI_SOURCE_DIR's) policy/IP0625.json.
 usage: evaluate_contract.py BINARY
 """
 import json
@@ -13,7 +14,10 @@ import sys
 import uuid
 
 BIN = sys.argv[1]
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.join(HERE, "golden")
+# the repository this file belongs to; its policy/IP0625.json is the one the binary is run with
+SOURCE = os.environ.get("AMTAGVI_SOURCE_DIR") or os.path.join(HERE, "..", "..")
 NS = uuid.UUID("1087c614-d8e5-5733-b26d-5854114041b2")
 passed = failed = 0
 
@@ -156,11 +160,9 @@ check("replay differing content is logged", "e1" in err and "different content" 
 check("no PHI in the log", "1999-09-09" not in err and "C43" not in err, err)
 
 # --- policy file errors are start-up errors naming the problem
-import os, tempfile
+import tempfile
 with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-    pol = json.load(open(os.path.join(os.path.dirname(BIN), "..", "policy", "IP0625.json"))) if os.path.exists(os.path.join(os.path.dirname(BIN), "..", "policy", "IP0625.json")) else None
-    if pol is None:
-        pol = json.load(open(os.environ.get("AMTAGVI_SOURCE_DIR", ".") + "/policy/IP0625.json"))
+    pol = json.load(open(os.path.join(SOURCE, "policy", "IP0625.json")))
     del pol["reasons"]["claim"]["AUTH_MISSING"]
     json.dump(pol, f)
 p = subprocess.run([BIN, "evaluate", "--policy", f.name], input=line(PA), capture_output=True)
