@@ -35,6 +35,7 @@ typedef struct {
     int64_t exit_when_idle_ms; /**< 0: run until signalled */
     char *log_level;
     char *metrics_address;
+    int64_t fault_exit_after_commit; /**< tests of the commit -> publish window; 0: off */
     size_t n_passthrough;
     char *passthrough_keys[CONFIG_MAX_PASSTHROUGH];
     char *passthrough_values[CONFIG_MAX_PASSTHROUGH];

@@ -153,7 +153,7 @@ store_status_t store_retro_create_run(store_t *s, date_t from, date_t to, const 
  * @brief Opens a snapshot of every stored event of the members with an event decided in
  * [from, to], ordered by member then stream position, and counts them.
  */
-store_status_t store_retro_open(store_t *s, date_t from, date_t to, bool read_only, int64_t *events,
+store_status_t store_retro_open(store_t *s, date_t from, date_t to, int64_t *events,
                                 int64_t *members);
 
 /** @brief Fetches up to max rows (*n = 0 at the end). */

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "json_event.h"
+#include "log.h"
 
 #define FLUSH_AT (1 << 16)
 
@@ -43,7 +44,13 @@ int cmd_evaluate(int argc, char **argv)
             return c == 'h' ? 0 : 2;
         }
     }
-    policy_t *policy = cli_load_policy(policy_path);
+    config_t cfg;
+    if (cli_load_config(&cfg, NULL) != 0) {
+        config_free(&cfg);
+        return 2;
+    }
+    policy_t *policy = cli_load_policy(cli_policy_path(policy_path, &cfg));
+    config_free(&cfg);
     if (!policy) return 1;
     engine_t *engine = engine_new(policy);
     buf_t out = {0};
@@ -74,14 +81,9 @@ int cmd_evaluate(int argc, char **argv)
             }
             if (r == ENGINE_REPLAYED_DIFFERENT) {
                 /* Event ids are not PHI; the differing content is not logged. */
-                buf_t extra = {0};
-                buf_printf(&extra, "\"line\":%ld,\"event_id\":", lineno);
-                json_append_string(&extra, d->event_id);
-                cli_log("warn",
-                        "replayed event_id with different content; stored determination "
-                        "returned",
-                        extra.data);
-                buf_free(&extra);
+                log_at(LOG_WARN,
+                       "replayed event_id with different content; stored determination returned",
+                       "\"line\":%ld,\"event_id\":\"%s\"", lineno, d->event_id);
             }
             if (json_append_determination(&out, d, policy) != 0 || buf_append_char(&out, '\n')) {
                 rc = 1;

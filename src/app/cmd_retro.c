@@ -133,15 +133,11 @@ int cmd_retro(int argc, char **argv)
     }
     config_t cfg;
     char err[512];
-    if (config_load(&cfg, config_path, err, sizeof err) != 0) {
-        fprintf(stderr, "amtagvi-adjudicator: configuration: %s\n", err);
+    if (cli_load_config(&cfg, config_path) != 0) {
         config_free(&cfg);
         return 2;
     }
-    log_set_level(cfg.log_level);
-    const char *policy_path = cli_policy_path(policy_opt           ? policy_opt
-                                              : cfg.policy_file[0] ? cfg.policy_file
-                                                                   : NULL);
+    const char *policy_path = cli_policy_path(policy_opt, &cfg);
     policy_t *policy = cli_load_policy(policy_path);
     char sha[65] = "";
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
@@ -165,7 +161,7 @@ int cmd_retro(int argc, char **argv)
     int rc = 1;
     store_status_t st = STORE_OK;
     if (!dry_run) st = store_retro_create_run(store, from, to, policy->file_version, sha, &run_id);
-    if (st == STORE_OK) st = store_retro_open(store, from, to, dry_run, &total, &counts.members);
+    if (st == STORE_OK) st = store_retro_open(store, from, to, &total, &counts.members);
     if (st != STORE_OK) {
         fprintf(stderr, "amtagvi-adjudicator: retro: %s\n", store_error(store));
         goto cleanup;

@@ -51,7 +51,7 @@ typedef struct {
 } part_t;
 
 typedef struct {
-    rd_kafka_message_t *msg;
+    kafka_message_t msg;
     decode_status_t status;
     const char *error; /* why it is a dead letter; in the batch's arena */
     event_kind_t kind;
@@ -110,8 +110,8 @@ typedef struct {
     bool committer_started;
     metrics_t *metrics;
     http_server_t *http;
-    rd_kafka_t *consumer;
-    rd_kafka_t *producer;
+    kafka_consumer_t *consumer;
+    kafka_producer_t *producer;
     part_t parts[MAX_PARTS];
     size_t n_parts;
     batch_t slots[2];
@@ -120,13 +120,12 @@ typedef struct {
     batch_t *prev;   /* submitted to the commit thread, or committed and not yet published */
     bool prev_committed;
     buf_t frame;
-    long delivery_failures;
     bool publish_pending; /* the last batch's messages are produced, not yet acknowledged */
-    long publish_mark;    /* delivery_failures when they were produced */
+    long publish_mark;    /* the producer's failure count when they were produced */
     int64_t commit_delay; /* backoff while the commit fails */
     /* totals for the closing log line */
     long batches, judged, replayed, dead;
-    long fault_exit_after_commit; /* AMTAGVI_FAULT_EXIT_AFTER_COMMIT, tests only */
+    int64_t fault_exit_after_commit; /* fault.exit.after.commit, tests only */
 } worker_t;
 
 static int64_t now_ms(void)
@@ -170,22 +169,16 @@ static part_t *find_part(worker_t *w, const char *topic, int32_t partition)
 
 static void drop_batch(batch_t *b)
 {
-    for (size_t i = 0; i < b->n_items; i++) rd_kafka_message_destroy(b->items[i].msg);
+    for (size_t i = 0; i < b->n_items; i++) kafka_message_release(&b->items[i].msg);
     b->n_items = 0;
 }
 
 /* ------------------------------------------------------------------ publishing */
 
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void on_delivery_failure(void *ctx)
 {
-    (void)rk;
-    worker_t *w = opaque;
-    if (m->err) {
-        w->delivery_failures++;
-        metrics_count_kafka_error(w->metrics);
-        log_at(LOG_WARN, "delivery failed", "\"topic\":\"%s\",\"error\":\"%s\"",
-               rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-    }
+    worker_t *w = ctx;
+    metrics_count_kafka_error(w->metrics);
 }
 
 static int produce_determination(worker_t *w, const determination_t *d, int64_t decided_at_ms,
@@ -200,52 +193,31 @@ static int produce_determination(worker_t *w, const determination_t *d, int64_t 
                d->event_id, err);
         return -1;
     }
-    for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            w->producer, RD_KAFKA_V_TOPIC(w->cfg->outcomes_topic),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(d->member_id, strlen(d->member_id)),
-            RD_KAFKA_V_VALUE(w->frame.data, w->frame.len),
-            RD_KAFKA_V_HEADER("determination_id", d->determination_id, UUID_STRING_LEN),
-            RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", rd_kafka_err2str(e));
-            return -1;
-        }
-        rd_kafka_poll(w->producer, 50);
+    const kafka_header_t hdr[] = {{"determination_id", d->determination_id, UUID_STRING_LEN}};
+    if (kafka_produce(w->producer, w->cfg->outcomes_topic, d->member_id, strlen(d->member_id),
+                      w->frame.data, w->frame.len, hdr, 1, err, sizeof err) != 0) {
+        log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", err);
+        return -1;
     }
+    return 0;
 }
 
 static int produce_dead_letter(worker_t *w, const store_dead_letter_t *dl)
 {
-    char part[16], off[24];
+    char part[16], off[24], err[256];
     snprintf(part, sizeof part, "%d", dl->partition);
     snprintf(off, sizeof off, "%lld", (long long)dl->offset);
-    for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            w->producer, RD_KAFKA_V_TOPIC(w->cfg->dead_letter_topic),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(dl->key, dl->key_len),
-            RD_KAFKA_V_VALUE((void *)dl->payload, dl->payload_len),
-            RD_KAFKA_V_HEADER("reason", dl->reason, -1), RD_KAFKA_V_HEADER("error", dl->error, -1),
-            RD_KAFKA_V_HEADER("source_topic", dl->topic, -1),
-            RD_KAFKA_V_HEADER("source_partition", part, -1),
-            RD_KAFKA_V_HEADER("source_offset", off, -1), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", rd_kafka_err2str(e));
-            return -1;
-        }
-        rd_kafka_poll(w->producer, 50);
+    const kafka_header_t hdr[] = {{"reason", dl->reason, -1},
+                                  {"error", dl->error, -1},
+                                  {"source_topic", dl->topic, -1},
+                                  {"source_partition", part, -1},
+                                  {"source_offset", off, -1}};
+    if (kafka_produce(w->producer, w->cfg->dead_letter_topic, dl->key, dl->key_len, dl->payload,
+                      dl->payload_len, hdr, sizeof hdr / sizeof *hdr, err, sizeof err) != 0) {
+        log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", err);
+        return -1;
     }
-}
-
-/* Waits until every queued message is acknowledged. @returns 0 if all were delivered. */
-static int flush_producer(worker_t *w)
-{
-    long before = w->delivery_failures;
-    while (rd_kafka_outq_len(w->producer) > 0) rd_kafka_flush(w->producer, 1000);
-    return w->delivery_failures == before ? 0 : -1;
+    return 0;
 }
 
 static int republish_cb(void *ctx, const determination_t *d, const store_dead_letter_t *dl,
@@ -265,8 +237,8 @@ static void confirm_published(worker_t *w)
 {
     if (!w->publish_pending) return;
     w->publish_pending = false;
-    flush_producer(w);
-    bool delivered = w->delivery_failures == w->publish_mark;
+    kafka_producer_flush(w->producer);
+    bool delivered = kafka_producer_failures(w->producer) == w->publish_mark;
     for (size_t i = 0; i < w->n_parts; i++) {
         part_t *p = &w->parts[i];
         if (p->in_flight <= p->published) continue;
@@ -275,10 +247,11 @@ static void confirm_published(worker_t *w)
             log_at(LOG_WARN, "delivery failed; republishing the committed range",
                    "\"topic\":\"%s\",\"partition\":%d,\"from\":%lld,\"to\":%lld", p->topic,
                    p->partition, (long long)p->published, (long long)p->in_flight);
-            long mark = w->delivery_failures;
+            long mark = kafka_producer_failures(w->producer);
             if (store_republish(w->store, p->topic, p->partition, p->published, p->in_flight,
                                 republish_cb, w) == STORE_OK &&
-                flush_producer(w) == 0 && w->delivery_failures == mark)
+                kafka_producer_flush(w->producer) == 0 &&
+                kafka_producer_failures(w->producer) == mark)
                 break;
             backoff(w, &delay);
         }
@@ -290,8 +263,8 @@ static void confirm_published(worker_t *w)
 static void confirm_published_if_done(worker_t *w)
 {
     if (!w->publish_pending) return;
-    rd_kafka_poll(w->producer, 0); /* serve delivery reports */
-    if (rd_kafka_outq_len(w->producer) == 0) confirm_published(w);
+    kafka_producer_poll(w->producer, 0); /* serve delivery reports */
+    if (kafka_producer_queued(w->producer) == 0) confirm_published(w);
 }
 
 static void finish_prev(worker_t *w);
@@ -313,7 +286,7 @@ static int64_t take_partition(worker_t *w, const char *topic, int32_t partition)
                    "\"from\":%lld,\"to\":%lld",
                    topic, partition, (long long)published, (long long)next);
             st = store_republish(w->store, topic, partition, published, next, republish_cb, w);
-            if (st == STORE_OK && flush_producer(w) != 0) st = STORE_RETRY;
+            if (st == STORE_OK && kafka_producer_flush(w->producer) != 0) st = STORE_RETRY;
             if (st == STORE_OK)
                 st = store_mark_published(w->store, w->cfg->group_id, topic, partition, next);
             if (st == STORE_OK) published = next;
@@ -350,34 +323,32 @@ static void release_partitions(worker_t *w)
     w->n_parts = 0;
 }
 
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+static void on_assign(void *ctx, kafka_position_t *parts, int n)
 {
-    worker_t *w = opaque;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        for (int i = 0; i < parts->cnt; i++)
-            parts->elems[i].offset =
-                take_partition(w, parts->elems[i].topic, parts->elems[i].partition);
-        log_at(LOG_INFO, "partitions assigned", "\"count\":%d", parts->cnt);
-        metrics_count_rebalance(w->metrics, METRICS_REBALANCE_ASSIGN);
-        metrics_set_assigned_partitions(w->metrics, parts->cnt);
-        metrics_set_ready(w->metrics, true);
-        rd_kafka_assign(rk, parts);
-    } else {
-        /* Whatever the batch in hand holds came from partitions that may now belong to another
-         * worker: it was never committed, so dropping it loses nothing. The batch with the
-         * commit thread is finished first: once committed, it is published before we let go. */
-        drop_batch(w->cur);
-        finish_prev(w);
-        confirm_published(w);
-        release_partitions(w);
-        log_at(LOG_INFO, "partitions revoked", "\"count\":%d", parts->cnt);
-        metrics_count_rebalance(w->metrics, METRICS_REBALANCE_REVOKE);
-        metrics_clear_lag(w->metrics);
-        metrics_set_assigned_partitions(w->metrics, 0);
-        metrics_set_ready(w->metrics, false);
-        rd_kafka_assign(rk, NULL);
-    }
+    worker_t *w = ctx;
+    for (int i = 0; i < n; i++)
+        parts[i].offset = take_partition(w, parts[i].topic, parts[i].partition);
+    log_at(LOG_INFO, "partitions assigned", "\"count\":%d", n);
+    metrics_count_rebalance(w->metrics, METRICS_REBALANCE_ASSIGN);
+    metrics_set_assigned_partitions(w->metrics, n);
+    metrics_set_ready(w->metrics, true);
+}
+
+static void on_revoke(void *ctx, int n)
+{
+    worker_t *w = ctx;
+    /* Whatever the batch in hand holds came from partitions that may now belong to another
+     * worker: it was never committed, so dropping it loses nothing. The batch with the commit
+     * thread is finished first: once committed, it is published before we let go. */
+    drop_batch(w->cur);
+    finish_prev(w);
+    confirm_published(w);
+    release_partitions(w);
+    log_at(LOG_INFO, "partitions revoked", "\"count\":%d", n);
+    metrics_count_rebalance(w->metrics, METRICS_REBALANCE_REVOKE);
+    metrics_clear_lag(w->metrics);
+    metrics_set_assigned_partitions(w->metrics, 0);
+    metrics_set_ready(w->metrics, false);
 }
 
 /* ------------------------------------------------------------------ the commit thread */
@@ -442,7 +413,7 @@ static void decode_items(worker_t *w, batch_t *b)
     char error[256];
     for (size_t i = 0; i < b->n_items; i++) {
         item_t *it = &b->items[i];
-        rd_kafka_message_t *m = it->msg;
+        const kafka_message_t *m = &it->msg;
         event_t *ev = &w->events[i];
         it->event = ev;
         it->det = NULL;
@@ -453,8 +424,8 @@ static void decode_items(worker_t *w, batch_t *b)
             it->status = DECODE_INVALID;
             snprintf(error, sizeof error, "message has no key (member_id expected)");
         } else {
-            it->status = avro_codec_decode_event(w->codec, m->payload, m->len, ev, &b->arena, error,
-                                                 sizeof error);
+            it->status = avro_codec_decode_event(w->codec, m->value, m->value_len, ev, &b->arena,
+                                                 error, sizeof error);
             const char *member = it->status == DECODE_OK ? event_member_of(ev) : NULL;
             if (member && (strlen(member) != m->key_len || memcmp(member, m->key, m->key_len))) {
                 /* A key other than the member breaks per-member ordering (contract §1). */
@@ -484,11 +455,7 @@ static void resync_partitions(worker_t *w)
             continue;
         p->expected_next = p->consumed = next;
         p->published = p->in_flight = published;
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = next;
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
-        if (e) rd_kafka_error_destroy(e);
-        rd_kafka_topic_partition_list_destroy(l);
+        kafka_consumer_seek(w->consumer, p->topic, p->partition, next);
     }
 }
 
@@ -545,7 +512,7 @@ static int await_commit(worker_t *w, bool block)
             metrics_count_event(w->metrics, it->kind, it->det->outcome);
         else
             metrics_count_replay(w->metrics, it->kind);
-        int64_t produced = rd_kafka_message_timestamp(it->msg, NULL);
+        int64_t produced = it->msg.timestamp_ms;
         if (produced > 0) {
             metrics_observe_event_latency(w->metrics, (double)(committed_wall - produced) / 1e3);
             if (committed_wall - produced > b->latency_max_ms)
@@ -580,18 +547,18 @@ static void publish_prev(worker_t *w)
      * message until its ack, and a broker that falls behind would otherwise grow the worker's
      * memory (measured: 125-130 MB peak instead of 85-95 MB at 55,000 events/s). This waits
      * while the batch just handed over commits, so it rarely delays anything. */
-    if (w->publish_pending && rd_kafka_outq_len(w->producer) > w->cfg->batch_max_messages)
+    if (w->publish_pending &&
+        kafka_producer_queued(w->producer) > (size_t)w->cfg->batch_max_messages)
         confirm_published(w);
     /* Failures are counted from the oldest publication not yet confirmed. */
-    if (!w->publish_pending) w->publish_mark = w->delivery_failures;
+    if (!w->publish_pending) w->publish_mark = kafka_producer_failures(w->producer);
     for (;;) {
         int rc = 0;
         for (size_t i = 0; i < b->n_items && rc == 0; i++) {
-            item_t *it = &b->items[i];
-            rd_kafka_message_t *m = it->msg;
+            const item_t *it = &b->items[i];
             if (it->status == DECODE_OK)
-                rc = produce_determination(w, it->det, b->decided_at, rd_kafka_topic_name(m->rkt),
-                                           m->partition, m->offset);
+                rc = produce_determination(w, it->det, b->decided_at, it->msg.topic,
+                                           it->msg.partition, it->msg.offset);
         }
         for (size_t i = 0; i < b->n_dead && rc == 0; i++) rc = produce_dead_letter(w, &b->dead[i]);
         if (rc == 0) break;
@@ -600,23 +567,21 @@ static void publish_prev(worker_t *w)
          * which republishes their range if a delivery failed, not a bare flush that would let
          * the new mark hide that failure. Then redo this whole batch. */
         confirm_published(w);
-        w->publish_mark = w->delivery_failures;
+        w->publish_mark = kafka_producer_failures(w->producer);
         int64_t d = backoff(w, &delay);
         log_at(LOG_WARN, "publishing failed; republishing the batch", "\"retry_in_ms\":%lld",
                (long long)d);
     }
     w->publish_pending = true;
-    rd_kafka_poll(w->producer, 0);
-    rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)b->n_pos);
-    for (size_t k = 0; k < b->n_pos; k++) {
+    kafka_producer_poll(w->producer, 0);
+    kafka_position_t mirror[MAX_PARTS];
+    for (size_t k = 0; k < b->n_pos && k < MAX_PARTS; k++) {
         part_t *p = find_part(w, b->pos[k].topic, b->pos[k].partition);
         if (p) p->in_flight = b->pos[k].new_next;
-        rd_kafka_topic_partition_list_add(commit, b->pos[k].topic, b->pos[k].partition)->offset =
-            b->pos[k].new_next;
+        mirror[k] = (kafka_position_t){b->pos[k].topic, b->pos[k].partition, b->pos[k].new_next};
     }
     /* Mirror to Kafka for lag tooling only; the database is the source of truth. */
-    if (commit->cnt) rd_kafka_commit(w->consumer, commit, 1);
-    rd_kafka_topic_partition_list_destroy(commit);
+    kafka_consumer_mirror_positions(w->consumer, mirror, b->n_pos);
     log_at(LOG_DEBUG, "batch committed",
            "\"messages\":%zu,\"judged\":%ld,\"replayed\":%ld,\"dead_letters\":%zu,"
            "\"collect_ms\":%lld,\"load_ms\":%lld,\"judge_ms\":%lld,\"commit_ms\":%lld,"
@@ -696,13 +661,12 @@ static int process_batch(worker_t *w)
     b->judged = b->replayed = 0;
     for (size_t i = 0; i < b->n_items; i++) {
         item_t *it = &b->items[i];
-        rd_kafka_message_t *m = it->msg;
-        const char *topic = rd_kafka_topic_name(m->rkt);
+        const kafka_message_t *m = &it->msg;
         if (it->status != DECODE_OK) {
             b->dead[b->n_dead++] = (store_dead_letter_t){
-                topic,     m->partition, m->offset,  decode_status_name(it->status),
-                it->error, m->key,       m->key_len, m->payload,
-                m->len};
+                m->topic,    m->partition, m->offset,  decode_status_name(it->status),
+                it->error,   m->key,       m->key_len, m->value,
+                m->value_len};
             continue;
         }
         int r = engine_process(b->engine, it->event, &it->det);
@@ -723,12 +687,12 @@ static int process_batch(worker_t *w)
         b->rows[b->n_rows++] = (store_row_t){
             .det = it->det,
             .fingerprint = event_fingerprint(ev),
-            .payload = m->payload,
-            .payload_len = m->len,
+            .payload = m->value,
+            .payload_len = m->value_len,
             .received_at_ms = received,
             .decided_at_ms = b->decided_at,
             .urgency = ev->kind == EVENT_PRIOR_AUTH ? urgency_name(ev->pa.urgency) : NULL,
-            .topic = topic,
+            .topic = m->topic,
             .partition = m->partition,
             .offset = m->offset};
     }
@@ -743,16 +707,15 @@ static int process_batch(worker_t *w)
     confirm_published_if_done(w);
     /* New positions: one past the last offset of each partition in the batch. */
     for (size_t i = 0; i < b->n_items; i++) {
-        rd_kafka_message_t *m = b->items[i].msg;
-        const char *topic = rd_kafka_topic_name(m->rkt);
+        const kafka_message_t *m = &b->items[i].msg;
         size_t k;
         for (k = 0; k < b->n_pos; k++)
-            if (b->pos[k].partition == m->partition && strcmp(b->pos[k].topic, topic) == 0) break;
+            if (b->pos[k].partition == m->partition && strcmp(b->pos[k].topic, m->topic) == 0)
+                break;
         if (k == b->n_pos) {
-            part_t *p = find_part(w, topic, m->partition);
+            part_t *p = find_part(w, m->topic, m->partition);
             if (!p) continue; /* not ours any more: dropped by the rebalance handler */
-            int64_t low = -1, high = -1;
-            rd_kafka_get_watermark_offsets(w->consumer, p->topic, p->partition, &low, &high);
+            int64_t high = kafka_consumer_high_watermark(w->consumer, p->topic, p->partition);
             b->pos[b->n_pos++] = (store_position_t){p->topic,      p->partition, p->expected_next,
                                                     m->offset + 1, p->published, high};
         } else if (m->offset + 1 > b->pos[k].new_next) {
@@ -800,37 +763,30 @@ static int run_loop(worker_t *w)
             if (deadline && now >= deadline) break;
             int timeout = deadline ? (int)(deadline - now) : 100;
             if (w->prev && timeout > 5) timeout = 5;
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, timeout);
-            if (!m) {
+            kafka_message_t m;
+            kafka_poll_t r = kafka_consumer_poll(w->consumer, timeout, &m);
+            if (r == KAFKA_POLL_NONE) {
                 if (!deadline && !w->prev) break; /* idle: let the loop check for shutdown */
                 continue;
             }
-            if (m->err) {
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    part_t *p = find_part(w, rd_kafka_topic_name(m->rkt), m->partition);
-                    if (p) p->eof = true;
-                } else if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
-                    char reason[256];
-                    rd_kafka_fatal_error(w->consumer, reason, sizeof reason);
-                    log_at(LOG_ERROR, "fatal Kafka error", "\"error\":\"%s\"", reason);
-                    rd_kafka_message_destroy(m);
-                    return 1;
-                } else {
-                    metrics_count_kafka_error(w->metrics);
-                    log_at(LOG_WARN, "consumer error", "\"error\":\"%s\"",
-                           rd_kafka_message_errstr(m));
-                }
-                rd_kafka_message_destroy(m);
+            if (r == KAFKA_POLL_FATAL) return 1;
+            if (r == KAFKA_POLL_ERROR) {
+                metrics_count_kafka_error(w->metrics);
                 continue;
             }
-            part_t *p = find_part(w, rd_kafka_topic_name(m->rkt), m->partition);
-            if (!p || m->offset < p->consumed) {
+            part_t *p = find_part(w, m.topic, m.partition);
+            if (r == KAFKA_POLL_EOF) {
+                if (p) p->eof = true;
+                kafka_message_release(&m);
+                continue;
+            }
+            if (!p || m.offset < p->consumed) {
                 /* Not ours, or older than our position: a stale fetch from before a rebalance
                  * or a seek. The database position decides; drop it. */
-                rd_kafka_message_destroy(m);
+                kafka_message_release(&m);
                 continue;
             }
-            p->consumed = m->offset + 1;
+            p->consumed = m.offset + 1;
             p->eof = false;
             if (b->n_items == 0) {
                 arena_reset(&b->arena);
@@ -884,8 +840,7 @@ int cmd_run(int argc, char **argv)
     }
     config_t cfg;
     char err[512];
-    if (config_load(&cfg, config_path, err, sizeof err) != 0) {
-        fprintf(stderr, "amtagvi-adjudicator: configuration: %s\n", err);
+    if (cli_load_config(&cfg, config_path) != 0) {
         config_free(&cfg);
         return 2;
     }
@@ -894,13 +849,18 @@ int cmd_run(int argc, char **argv)
         config_free(&cfg);
         return 0;
     }
-    log_set_level(cfg.log_level);
     int rc = 1;
     worker_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        log_at(LOG_ERROR, "out of memory", NULL);
+        config_free(&cfg);
+        return 1;
+    }
     w->cfg = &cfg;
-    if (getenv("AMTAGVI_FAULT_EXIT_AFTER_COMMIT"))
-        w->fault_exit_after_commit = atol(getenv("AMTAGVI_FAULT_EXIT_AFTER_COMMIT"));
-    w->policy = cli_load_policy(cfg.policy_file[0] ? cfg.policy_file : NULL);
+    pthread_mutex_init(&w->committer.mu, NULL);
+    pthread_cond_init(&w->committer.cv, NULL);
+    w->fault_exit_after_commit = cfg.fault_exit_after_commit;
+    w->policy = cli_load_policy(cli_policy_path(NULL, &cfg));
     w->commit_delay = 100;
     for (int i = 0; i < 2; i++) {
         w->slots[i].items = calloc((size_t)cfg.batch_max_messages, sizeof(item_t));
@@ -910,14 +870,20 @@ int cmd_run(int argc, char **argv)
     w->events = calloc((size_t)cfg.batch_max_messages, sizeof *w->events);
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
                             (int32_t)cfg.determination_schema_id};
-    if (!w->policy || !w->events || !w->slots[0].items || !w->slots[1].items ||
-        !w->slots[0].engine || !w->slots[1].engine)
+    if (!w->policy) goto cleanup; /* the reason is printed */
+    if (!w->events || !w->slots[0].items || !w->slots[1].items || !w->slots[0].engine ||
+        !w->slots[1].engine) {
+        log_at(LOG_ERROR, "out of memory", NULL);
         goto cleanup;
+    }
     if (!(w->codec = avro_codec_new(&ids, err, sizeof err))) {
         log_at(LOG_ERROR, "avro codec", "\"error\":\"%s\"", err);
         goto cleanup;
     }
-    w->metrics = metrics_new();
+    if (!(w->metrics = metrics_new())) {
+        log_at(LOG_ERROR, "out of memory", NULL);
+        goto cleanup;
+    }
     metrics_set_build_info(w->metrics, AMTAGVI_VERSION, w->policy->file_version);
     metrics_tick(w->metrics);
     if (cfg.metrics_address[0]) {
@@ -933,8 +899,6 @@ int cmd_run(int argc, char **argv)
      * history is loaded on this one. */
     w->committer.store = store_new(cfg.database_url, cfg.worker_id);
     w->committer.group = cfg.group_id;
-    pthread_mutex_init(&w->committer.mu, NULL);
-    pthread_cond_init(&w->committer.cv, NULL);
     if (!w->store || !w->committer.store ||
         pthread_create(&w->committer.thread, NULL, committer_main, &w->committer) != 0) {
         log_at(LOG_ERROR, "cannot start the commit thread", NULL);
@@ -942,29 +906,15 @@ int cmd_run(int argc, char **argv)
     }
     w->committer_started = true;
 
-    rd_kafka_conf_t *pconf = kafka_conf_new(&cfg, KAFKA_PRODUCER, err, sizeof err);
-    if (!pconf) {
-        log_at(LOG_ERROR, "kafka producer configuration", "\"error\":\"%s\"", err);
-        goto cleanup;
-    }
-    rd_kafka_conf_set_dr_msg_cb(pconf, dr_cb);
-    rd_kafka_conf_set_opaque(pconf, w);
-    if (!(w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err))) {
+    if (!(w->producer = kafka_producer_new(&cfg, on_delivery_failure, w, err, sizeof err))) {
         log_at(LOG_ERROR, "kafka producer", "\"error\":\"%s\"", err);
         goto cleanup;
     }
-    rd_kafka_conf_t *cconf = kafka_conf_new(&cfg, KAFKA_CONSUMER, err, sizeof err);
-    if (!cconf) {
-        log_at(LOG_ERROR, "kafka consumer configuration", "\"error\":\"%s\"", err);
-        goto cleanup;
-    }
-    rd_kafka_conf_set_rebalance_cb(cconf, rebalance_cb);
-    rd_kafka_conf_set_opaque(cconf, w);
-    if (!(w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, err, sizeof err))) {
+    const kafka_rebalance_t rebalance = {on_assign, on_revoke, w};
+    if (!(w->consumer = kafka_consumer_new(&cfg, NULL, &rebalance, err, sizeof err))) {
         log_at(LOG_ERROR, "kafka consumer", "\"error\":\"%s\"", err);
         goto cleanup;
     }
-    rd_kafka_poll_set_consumer(w->consumer);
 
     /* The database must be reachable before joining the group: positions come from it. */
     for (int64_t delay = 100; store_connect(w->store) != STORE_OK && !stop_requested;) {
@@ -977,11 +927,8 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    rd_kafka_topic_partition_list_t *topics = kafka_topic_list(cfg.topics);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(w->consumer, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    if (e) {
-        log_at(LOG_ERROR, "subscribe failed", "\"error\":\"%s\"", rd_kafka_err2str(e));
+    if (kafka_consumer_subscribe(w->consumer, cfg.topics, err, sizeof err) != 0) {
+        log_at(LOG_ERROR, "subscribe failed", "\"error\":\"%s\"", err);
         goto cleanup;
     }
     log_at(LOG_INFO, "worker started",
@@ -989,7 +936,7 @@ int cmd_run(int argc, char **argv)
            cfg.worker_id, cfg.group_id, cfg.topics, w->policy->file_version);
     rc = run_loop(w);
     /* SIGTERM/SIGINT: the batch in hand has been committed and published by now. */
-    rd_kafka_consumer_close(w->consumer);
+    kafka_consumer_close(w->consumer);
     log_at(LOG_INFO, "worker stopped",
            "\"batches\":%ld,\"judged\":%ld,\"replayed\":%ld,"
            "\"dead_letters\":%ld",
@@ -997,11 +944,8 @@ int cmd_run(int argc, char **argv)
 
 cleanup:
     if (w->http) http_server_stop(w->http);
-    if (w->consumer) rd_kafka_destroy(w->consumer);
-    if (w->producer) {
-        flush_producer(w);
-        rd_kafka_destroy(w->producer);
-    }
+    kafka_consumer_free(w->consumer);
+    kafka_producer_free(w->producer);
     if (w->committer_started) {
         pthread_mutex_lock(&w->committer.mu);
         w->committer.quit = true;

@@ -14,12 +14,25 @@
 #include "log.h"
 #include "store.h"
 
-static int load_config(int argc, char **argv, const char *usage, config_t *cfg, bool *raw,
-                       const char **topic, long *idle_ms, long *rate)
+/* The options of the operator commands; each command accepts only its own. */
+typedef struct {
+    const char *config_path;
+    const char *topic;
+    bool raw;
+    long idle_ms;
+    long rate;
+} tool_opts_t;
+
+typedef enum { OPTS_OK, OPTS_HELP, OPTS_USAGE } opts_result_t;
+
+/* The exit code for a parse that did not end in OPTS_OK. */
+#define OPTS_EXIT(r) ((r) == OPTS_HELP ? 0 : 2)
+
+/* Parses argv for a command that accepts the options named in accepted ("ctirR": --config,
+ * --topic, --idle-ms, --raw, --rate); prints the usage on --help or a wrong option. */
+static opts_result_t parse_opts(int argc, char **argv, const char *accepted, const char *usage,
+                                tool_opts_t *o)
 {
-    const char *path = NULL;
-    /* Zeroed first: callers free it on every return path, usage errors included. */
-    memset(cfg, 0, sizeof *cfg);
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                          {"raw", no_argument, 0, 'r'},
                                          {"topic", required_argument, 0, 't'},
@@ -30,39 +43,35 @@ static int load_config(int argc, char **argv, const char *usage, config_t *cfg, 
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (c == 'c') {
-            path = optarg;
-        } else if (c == 'r' && raw) {
-            *raw = true;
-        } else if (c == 't' && topic) {
-            *topic = optarg;
-        } else if (c == 'i' && idle_ms) {
-            *idle_ms = atol(optarg);
-        } else if (c == 'R' && rate) {
-            *rate = atol(optarg);
-        } else {
+        if (c == '?' || c == 'h' || !strchr(accepted, c)) {
             fprintf(c == 'h' ? stdout : stderr, "usage: amtagvi-adjudicator %s\n", usage);
-            return c == 'h' ? 0 : 2;
+            return c == 'h' ? OPTS_HELP : OPTS_USAGE;
         }
+        if (c == 'c') o->config_path = optarg;
+        if (c == 'r') o->raw = true;
+        if (c == 't') o->topic = optarg;
+        if (c == 'i') o->idle_ms = atol(optarg);
+        if (c == 'R') o->rate = atol(optarg);
     }
-    char err[512];
-    if (config_load(cfg, path, err, sizeof err) != 0) {
-        fprintf(stderr, "amtagvi-adjudicator: configuration: %s\n", err);
-        return 2;
-    }
-    log_set_level(cfg->log_level);
-    return -1;
+    return OPTS_OK;
 }
 
 int cmd_migrate(int argc, char **argv)
 {
+    tool_opts_t o = {0};
+    opts_result_t r = parse_opts(argc, argv, "c", "migrate [--config FILE]", &o);
+    if (r != OPTS_OK) return OPTS_EXIT(r);
     config_t cfg;
-    int rc = load_config(argc, argv, "migrate [--config FILE]", &cfg, NULL, NULL, NULL, NULL);
-    if (rc >= 0) {
+    if (cli_load_config(&cfg, o.config_path) != 0) {
         config_free(&cfg);
-        return rc;
+        return 2;
     }
     store_t *s = store_new(cfg.database_url, cfg.worker_id);
+    if (!s) {
+        fprintf(stderr, "amtagvi-adjudicator: migrate: out of memory\n");
+        config_free(&cfg);
+        return 1;
+    }
     int applied = 0;
     store_status_t st = store_migrate(s, &applied);
     if (st == STORE_OK)
@@ -106,30 +115,25 @@ static int parse_raw(char *line, buf_t *key, buf_t *value, bool *has_key, bool *
     return 0;
 }
 
-static void produce_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-    (void)rk;
-    if (m->err) (*(long *)opaque)++;
-}
-
 int cmd_produce(int argc, char **argv)
 {
+    tool_opts_t o = {0};
+    opts_result_t r =
+        parse_opts(argc, argv, "ctrR",
+                   "produce [--config FILE] [--topic T] [--raw] [--rate N] < events.jsonl\n"
+                   "  JSON Lines events -> Avro (Confluent framing, each kind's schema id),\n"
+                   "  keyed by member_id, in file order. --raw: lines KEY<TAB>HEX as is.\n"
+                   "  --rate N: at most N messages a second (load tests).",
+                   &o);
+    if (r != OPTS_OK) return OPTS_EXIT(r);
     config_t cfg;
-    bool raw = false;
-    const char *topic = NULL;
-    long rate = 0;
-    int rc = load_config(argc, argv,
-                         "produce [--config FILE] [--topic T] [--raw] [--rate N] < events.jsonl\n"
-                         "  JSON Lines events -> Avro (Confluent framing, each kind's schema id),\n"
-                         "  keyed by member_id, in file order. --raw: lines KEY<TAB>HEX as is.\n"
-                         "  --rate N: at most N messages a second (load tests).",
-                         &cfg, &raw, &topic, NULL, &rate);
-    if (rc >= 0) {
+    if (cli_load_config(&cfg, o.config_path) != 0) {
         config_free(&cfg);
-        return rc;
+        return 2;
     }
+    char first[256];
+    const char *topic = o.topic;
     if (!topic) {
-        static char first[256];
         snprintf(first, sizeof first, "%.*s", (int)strcspn(cfg.topics, ", "), cfg.topics);
         topic = first;
     }
@@ -137,22 +141,15 @@ int cmd_produce(int argc, char **argv)
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
                             (int32_t)cfg.determination_schema_id};
     avro_codec_t *codec = avro_codec_new(&ids, err, sizeof err);
-    rd_kafka_conf_t *conf = kafka_conf_new(&cfg, KAFKA_PRODUCER, err, sizeof err);
-    long failed = 0, sent = 0, rejected = 0, lineno = 0;
-    if (!codec || !conf) {
-        fprintf(stderr, "amtagvi-adjudicator: produce: %s\n", err);
-        config_free(&cfg);
-        return 1;
-    }
-    rd_kafka_conf_set_dr_msg_cb(conf, produce_dr);
-    rd_kafka_conf_set_opaque(conf, &failed);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    if (!rk) {
+    kafka_producer_t *producer =
+        codec ? kafka_producer_new(&cfg, NULL, NULL, err, sizeof err) : NULL;
+    if (!producer) {
         fprintf(stderr, "amtagvi-adjudicator: produce: %s\n", err);
         avro_codec_free(codec);
         config_free(&cfg);
         return 1;
     }
+    long failed = 0, sent = 0, rejected = 0, lineno = 0;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -161,22 +158,22 @@ int cmd_produce(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &start);
     while ((n = getline(&line, &cap, stdin)) != -1) {
         lineno++;
-        if (rate > 0) {
+        if (o.rate > 0) {
             /* Pace to the offered load: message k leaves no earlier than k / rate seconds. */
             struct timespec t;
             clock_gettime(CLOCK_MONOTONIC, &t);
-            double due = (double)sent / (double)rate,
+            double due = (double)sent / (double)o.rate,
                    elapsed = (double)(t.tv_sec - start.tv_sec) +
                              (double)(t.tv_nsec - start.tv_nsec) / 1e9;
             if (due > elapsed) {
                 double wait = due - elapsed;
                 struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-                rd_kafka_poll(rk, 0);
+                kafka_producer_poll(producer, 0);
                 nanosleep(&ts, NULL);
             }
         }
         bool has_key = true, has_value = true;
-        if (raw) {
+        if (o.raw) {
             if (parse_raw(line, &key, &value, &has_key, &has_value) != 0) {
                 fprintf(stderr, "line %ld: expected KEY<TAB>HEX\n", lineno);
                 rejected++;
@@ -202,30 +199,23 @@ int cmd_produce(int argc, char **argv)
                 continue;
             }
         }
-        for (;;) {
-            rd_kafka_resp_err_t e = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_KEY(has_key ? key.data : NULL, has_key ? key.len : 0),
-                RD_KAFKA_V_VALUE(has_value ? value.data : NULL, has_value ? value.len : 0),
-                RD_KAFKA_V_END);
-            if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                fprintf(stderr, "produce: %s\n", rd_kafka_err2str(e));
-                failed++;
-                break;
-            }
-            rd_kafka_poll(rk, 50);
+        if (kafka_produce(producer, topic, has_key ? key.data : NULL, key.len,
+                          has_value ? value.data : NULL, value.len, NULL, 0, err,
+                          sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            failed++;
         }
         sent++;
-        rd_kafka_poll(rk, 0);
+        kafka_producer_poll(producer, 0);
     }
-    while (rd_kafka_outq_len(rk) > 0) rd_kafka_flush(rk, 1000);
+    kafka_producer_flush(producer);
+    failed += kafka_producer_failures(producer);
     fprintf(stderr, "produce: %ld sent to %s, %ld failed, %ld lines rejected\n", sent - failed,
             topic, failed, rejected);
     free(line);
     buf_free(&key);
     buf_free(&value);
-    rd_kafka_destroy(rk);
+    kafka_producer_free(producer);
     avro_codec_free(codec);
     config_free(&cfg);
     return failed ? 1 : 0;
@@ -237,102 +227,80 @@ static void hex_out(const void *p, size_t n)
     for (size_t i = 0; i < n; i++) printf("%02x", u[i]);
 }
 
+static void hex_or_null(const void *p, size_t n)
+{
+    if (!p) {
+        printf("null");
+        return;
+    }
+    printf("\"");
+    hex_out(p, n);
+    printf("\"");
+}
+
 int cmd_dump(int argc, char **argv)
 {
+    tool_opts_t o = {.idle_ms = 3000};
+    opts_result_t r =
+        parse_opts(argc, argv, "cti",
+                   "dump [--config FILE] --topic T [--idle-ms MS]\n"
+                   "  prints every message of a topic from the beginning as JSON Lines\n"
+                   "  (partition, offset, key, value and headers in hex), then exits once\n"
+                   "  idle for MS milliseconds at the end of every partition.",
+                   &o);
+    if (r != OPTS_OK) return OPTS_EXIT(r);
+    if (!o.topic) {
+        fprintf(stderr, "amtagvi-adjudicator: dump needs --topic\n");
+        return 2;
+    }
     config_t cfg;
-    const char *topic = NULL;
-    long idle_ms = 3000;
-    int rc = load_config(argc, argv,
-                         "dump [--config FILE] --topic T [--idle-ms MS]\n"
-                         "  prints every message of a topic from the beginning as JSON Lines\n"
-                         "  (partition, offset, key, value and headers in hex), then exits once\n"
-                         "  idle for MS milliseconds at the end of every partition.",
-                         &cfg, NULL, &topic, &idle_ms, NULL);
-    if (rc >= 0 || !topic) {
-        if (rc < 0) fprintf(stderr, "amtagvi-adjudicator: dump needs --topic\n");
+    if (cli_load_config(&cfg, o.config_path) != 0) {
         config_free(&cfg);
-        return rc >= 0 ? rc : 2;
+        return 2;
     }
-    char err[512];
-    rd_kafka_conf_t *conf = kafka_conf_new(&cfg, KAFKA_CONSUMER, err, sizeof err);
-    char group[300];
+    char err[512], group[300];
     snprintf(group, sizeof group, "amtagvi-dump-%s", cfg.worker_id);
-    rd_kafka_conf_set(conf, "group.id", group, err, sizeof err);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk) {
+    kafka_consumer_t *c = kafka_consumer_new(&cfg, group, NULL, err, sizeof err);
+    /* Every partition from the beginning, no group membership needed. */
+    int nparts = c ? kafka_consumer_assign_all(c, o.topic, err, sizeof err) : -1;
+    if (nparts < 0) {
         fprintf(stderr, "amtagvi-adjudicator: dump: %s\n", err);
+        kafka_consumer_free(c);
         config_free(&cfg);
         return 1;
     }
-    /* Assign every partition from the beginning, no group membership needed. */
-    const struct rd_kafka_metadata *md;
-    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
-    if (rd_kafka_metadata(rk, 0, t, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        md->topic_cnt != 1 || md->topics[0].err) {
-        fprintf(stderr, "amtagvi-adjudicator: dump: no metadata for topic %s\n", topic);
-        rd_kafka_topic_destroy(t);
-        rd_kafka_destroy(rk);
-        config_free(&cfg);
-        return 1;
-    }
-    int nparts = md->topics[0].partition_cnt;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts);
-    for (int i = 0; i < nparts; i++)
-        rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(t);
-    rd_kafka_assign(rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
     int at_end = 0;
     long idle = 0;
-    while (!(at_end >= nparts && idle >= idle_ms)) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (!m) {
+    while (!(at_end >= nparts && idle >= o.idle_ms)) {
+        kafka_message_t m;
+        kafka_poll_t p = kafka_consumer_poll(c, 100, &m);
+        if (p == KAFKA_POLL_NONE) {
             idle += 100;
             continue;
         }
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            at_end++;
-        } else if (m->err) {
-            fprintf(stderr, "dump: %s\n", rd_kafka_message_errstr(m));
-        } else {
+        if (p == KAFKA_POLL_FATAL) break;
+        if (p == KAFKA_POLL_EOF) at_end++;
+        if (p == KAFKA_POLL_MESSAGE) {
             idle = 0;
-            printf("{\"partition\": %d, \"offset\": %lld, \"key\": ", m->partition,
-                   (long long)m->offset);
-            if (m->key) {
-                printf("\"");
-                hex_out(m->key, m->key_len);
-                printf("\"");
-            } else {
-                printf("null");
-            }
+            printf("{\"partition\": %d, \"offset\": %lld, \"key\": ", m.partition,
+                   (long long)m.offset);
+            hex_or_null(m.key, m.key_len);
             printf(", \"value\": ");
-            if (m->payload) {
-                printf("\"");
-                hex_out(m->payload, m->len);
-                printf("\"");
-            } else {
-                printf("null");
-            }
+            hex_or_null(m.value, m.value_len);
             printf(", \"headers\": {");
-            rd_kafka_headers_t *hdrs;
-            if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                const char *name;
-                const void *val;
-                size_t size;
-                for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == 0; i++) {
-                    printf("%s\"%s\": \"", i ? ", " : "", name);
-                    hex_out(val, size);
-                    printf("\"");
-                }
+            const char *name;
+            const void *val;
+            size_t size;
+            for (size_t i = 0; kafka_message_header(&m, i, &name, &val, &size) == 0; i++) {
+                printf("%s\"%s\": \"", i ? ", " : "", name);
+                hex_out(val, size);
+                printf("\"");
             }
             printf("}}\n");
         }
-        rd_kafka_message_destroy(m);
+        kafka_message_release(&m);
     }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    kafka_consumer_free(c);
     config_free(&cfg);
     return 0;
 }

@@ -1,7 +1,6 @@
+/* amtagvi-adjudicator: one binary, a subcommand each. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -29,38 +28,9 @@ static void usage(FILE *f)
           "\n"
           "Configuration: --config FILE (key = value lines), overridden by AMTAGVI_<KEY>\n"
           "environment variables; see `run --print-config`.\n"
-          "The policy file is --policy, else $AMTAGVI_POLICY_FILE, else " AMTAGVI_DEFAULT_POLICY
-          ".\n",
+          "The policy file is --policy, else policy.file ($AMTAGVI_POLICY_FILE), "
+          "else\n" AMTAGVI_DEFAULT_POLICY ".\n",
           f);
-}
-
-const char *cli_policy_path(const char *path_option)
-{
-    const char *path = path_option;
-    if (!path) path = getenv("AMTAGVI_POLICY_FILE");
-    if (!path || !*path) path = AMTAGVI_DEFAULT_POLICY;
-    return path;
-}
-
-policy_t *cli_load_policy(const char *path_option)
-{
-    const char *path = cli_policy_path(path_option);
-    char err[512];
-    policy_t *p = policy_load_file(path, err, sizeof err);
-    if (!p) fprintf(stderr, "amtagvi-adjudicator: policy file rejected: %s\n", err);
-    return p;
-}
-
-void cli_log(const char *level, const char *msg, const char *extra)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    char stamp[32];
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"%s%s}\n", stamp,
-            ts.tv_nsec / 1000000, level, msg, extra && *extra ? "," : "", extra ? extra : "");
 }
 
 int main(int argc, char **argv)
@@ -75,10 +45,13 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        policy_t *p = cli_load_policy(NULL);
+        config_t cfg;
+        policy_t *p =
+            cli_load_config(&cfg, NULL) == 0 ? cli_load_policy(cli_policy_path(NULL, &cfg)) : NULL;
         printf("amtagvi-adjudicator %s (policy %s, file %s)\n", AMTAGVI_VERSION,
                p ? p->policy_id : "?", p ? p->file_version : "unreadable");
         policy_free(p);
+        config_free(&cfg);
         return 0;
     }
     if (strcmp(cmd, "evaluate") == 0) return cmd_evaluate(argc - 1, argv + 1);

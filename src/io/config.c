@@ -36,7 +36,7 @@ static const option_t OPTIONS[] = {
     {"database.url", OPT_STRING, S(database_url), "postgresql://127.0.0.1:5432/amtagvi", 0, 0, true,
      "libpq URL or conninfo; set the password via AMTAGVI_DATABASE_URL or PGPASSWORD"},
     {"policy.file", OPT_STRING, S(policy_file), "", 0, 0, false,
-     "policy data file (empty: $AMTAGVI_POLICY_FILE, else the shipped one)"},
+     "policy data file (empty: the one shipped with the build)"},
     {"worker.id", OPT_STRING, S(worker_id), "", 0, 0, false,
      "name in logs and the offsets table (empty: hostname-pid)"},
     {"batch.max.messages", OPT_INT, S(batch_max_messages), "2000", 1, 100000, false,
@@ -56,6 +56,9 @@ static const option_t OPTIONS[] = {
     {"log.level", OPT_STRING, S(log_level), "info", 0, 0, false, "debug, info, warn or error"},
     {"metrics.address", OPT_STRING, S(metrics_address), "", 0, 0, false,
      "host:port for /metrics, /healthz, /readyz (empty: off)"},
+    {"fault.exit.after.commit", OPT_INT, S(fault_exit_after_commit), "0", 0, INT32_MAX, false,
+     "tests only: exit like kill -9 right after the Nth batch commit, before publishing it "
+     "(0: never)"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
 

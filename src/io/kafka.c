@@ -1,10 +1,28 @@
+/* The Kafka adapter: librdkafka behind kafka.h. */
 #include "kafka.h"
 
+#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+
+struct kafka_consumer {
+    rd_kafka_t *rk;
+    kafka_rebalance_t rebalance;
+    bool has_rebalance;
+    bool closed;
+};
+
+struct kafka_producer {
+    rd_kafka_t *rk;
+    long failures;
+    void (*on_failure)(void *ctx);
+    void *ctx;
+};
+
+/* ------------------------------------------------------------------ configuration */
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -26,14 +44,22 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, s
     return 0;
 }
 
-rd_kafka_conf_t *kafka_conf_new(const config_t *cfg, kafka_role_t role, char *err, size_t errlen)
+typedef enum { ROLE_CONSUMER, ROLE_PRODUCER } role_t;
+
+/* The role's settings, then every kafka.* passthrough option (which may override them). */
+static rd_kafka_conf_t *conf_new(const config_t *cfg, role_t role, const char *group_id, char *err,
+                                 size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     rd_kafka_conf_set_log_cb(conf, log_cb);
     int rc = set(conf, "bootstrap.servers", cfg->brokers, err, errlen);
     rc |= set(conf, "client.id", cfg->worker_id, err, errlen);
-    if (role == KAFKA_CONSUMER) {
-        rc |= set(conf, "group.id", cfg->group_id, err, errlen);
+    if (role == ROLE_CONSUMER) {
+        rc |= set(conf, "group.id", group_id ? group_id : cfg->group_id, err, errlen);
         /* Offsets live in PostgreSQL, written with the determinations; Kafka's committed
          * offsets are only a mirror for lag dashboards, committed after the database. */
         rc |= set(conf, "enable.auto.commit", "false", err, errlen);
@@ -67,12 +93,329 @@ rd_kafka_conf_t *kafka_conf_new(const config_t *cfg, kafka_role_t role, char *er
     return conf;
 }
 
-rd_kafka_topic_partition_list_t *kafka_topic_list(const char *topics)
+/* ------------------------------------------------------------------ messages */
+
+void kafka_message_release(kafka_message_t *m)
+{
+    if (m->impl) rd_kafka_message_destroy(m->impl);
+    m->impl = NULL;
+}
+
+int kafka_message_header(const kafka_message_t *m, size_t i, const char **name, const void **value,
+                         size_t *size)
+{
+    rd_kafka_headers_t *hdrs;
+    if (!m->impl || rd_kafka_message_headers(m->impl, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    return rd_kafka_header_get_all(hdrs, i, name, value, size) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0
+                                                                                             : -1;
+}
+
+static void fill_message(kafka_message_t *out, rd_kafka_message_t *m)
+{
+    *out = (kafka_message_t){.topic = rd_kafka_topic_name(m->rkt),
+                             .partition = m->partition,
+                             .offset = m->offset,
+                             .key = m->key,
+                             .key_len = m->key ? m->key_len : 0,
+                             .value = m->payload,
+                             .value_len = m->payload ? m->len : 0,
+                             .timestamp_ms = rd_kafka_message_timestamp(m, NULL),
+                             .impl = m};
+}
+
+/* ------------------------------------------------------------------ consumer */
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    kafka_consumer_t *c = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        kafka_position_t *pos = calloc((size_t)parts->cnt + 1, sizeof *pos);
+        if (pos) {
+            for (int i = 0; i < parts->cnt; i++)
+                pos[i] = (kafka_position_t){parts->elems[i].topic, parts->elems[i].partition,
+                                            RD_KAFKA_OFFSET_INVALID};
+            c->rebalance.on_assign(c->rebalance.ctx, pos, parts->cnt);
+            for (int i = 0; i < parts->cnt; i++) parts->elems[i].offset = pos[i].offset;
+            free(pos);
+        } else {
+            /* Out of memory: the committed mirror is no safe position, so take nothing and let
+             * the group hand the partitions out again. */
+            log_at(LOG_ERROR, "out of memory on assignment; leaving the group", NULL);
+            rd_kafka_assign(rk, NULL);
+            rd_kafka_unsubscribe(rk);
+            return;
+        }
+        rd_kafka_assign(rk, parts);
+    } else {
+        c->rebalance.on_revoke(c->rebalance.ctx, parts->cnt);
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+kafka_consumer_t *kafka_consumer_new(const config_t *cfg, const char *group_id,
+                                     const kafka_rebalance_t *rebalance, char *err, size_t errlen)
+{
+    kafka_consumer_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    rd_kafka_conf_t *conf = conf_new(cfg, ROLE_CONSUMER, group_id, err, errlen);
+    if (!conf) {
+        free(c);
+        return NULL;
+    }
+    if (rebalance) {
+        c->rebalance = *rebalance;
+        c->has_rebalance = true;
+        rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    /* rd_kafka_new takes the configuration only when it succeeds. */
+    if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen))) {
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    return c;
+}
+
+int kafka_consumer_subscribe(kafka_consumer_t *c, const char *topics, char *err, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
     char *copy = strdup(topics), *save = NULL;
+    if (!copy) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return snprintf(err, errlen, "out of memory"), -1;
+    }
     for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
         rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
     free(copy);
-    return l;
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) return snprintf(err, errlen, "subscribe: %s", rd_kafka_err2str(e)), -1;
+    return 0;
+}
+
+int kafka_consumer_assign_all(kafka_consumer_t *c, const char *topic, char *err, size_t errlen)
+{
+    const struct rd_kafka_metadata *md;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(c->rk, topic, NULL);
+    if (!t)
+        return snprintf(err, errlen, "topic %s: %s", topic,
+                        rd_kafka_err2str(rd_kafka_last_error())),
+               -1;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(c->rk, 0, t, &md, 10000);
+    rd_kafka_topic_destroy(t);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return snprintf(err, errlen, "no metadata for topic %s: %s", topic, rd_kafka_err2str(e)),
+               -1;
+    if (md->topic_cnt != 1 || md->topics[0].err) {
+        snprintf(err, errlen, "no metadata for topic %s", topic);
+        rd_kafka_metadata_destroy(md);
+        return -1;
+    }
+    int n = md->topics[0].partition_cnt;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_metadata_destroy(md);
+    e = rd_kafka_assign(c->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) return snprintf(err, errlen, "assign: %s", rd_kafka_err2str(e)), -1;
+    return n;
+}
+
+kafka_poll_t kafka_consumer_poll(kafka_consumer_t *c, int timeout_ms, kafka_message_t *m)
+{
+    *m = (kafka_message_t){.timestamp_ms = -1};
+    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!rm) return KAFKA_POLL_NONE;
+    if (!rm->err) {
+        fill_message(m, rm);
+        return KAFKA_POLL_MESSAGE;
+    }
+    kafka_poll_t r;
+    if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        fill_message(m, rm); /* the caller releases it: m->topic lives as long as it */
+        return KAFKA_POLL_EOF;
+    } else if (rm->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char reason[256];
+        rd_kafka_fatal_error(c->rk, reason, sizeof reason);
+        log_at(LOG_ERROR, "fatal Kafka error", "\"error\":\"%s\"", reason);
+        r = KAFKA_POLL_FATAL;
+    } else {
+        log_at(LOG_WARN, "consumer error", "\"error\":\"%s\"", rd_kafka_message_errstr(rm));
+        r = KAFKA_POLL_ERROR;
+    }
+    rd_kafka_message_destroy(rm);
+    return r;
+}
+
+int kafka_consumer_seek(kafka_consumer_t *c, const char *topic, int32_t partition, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
+    int rc = 0;
+    if (e) {
+        log_at(LOG_WARN, "seek failed", "\"topic\":\"%s\",\"partition\":%d,\"error\":\"%s\"", topic,
+               partition, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rc = -1;
+    } else if (l->elems[0].err) {
+        log_at(LOG_WARN, "seek failed", "\"topic\":\"%s\",\"partition\":%d,\"error\":\"%s\"", topic,
+               partition, rd_kafka_err2str(l->elems[0].err));
+        rc = -1;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int64_t kafka_consumer_high_watermark(kafka_consumer_t *c, const char *topic, int32_t partition)
+{
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(c->rk, topic, partition, &low, &high) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    return high;
+}
+
+void kafka_consumer_mirror_positions(kafka_consumer_t *c, const kafka_position_t *pos, size_t n)
+{
+    if (n == 0) return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t k = 0; k < n; k++)
+        rd_kafka_topic_partition_list_add(l, pos[k].topic, pos[k].partition)->offset =
+            pos[k].offset;
+    rd_kafka_commit(c->rk, l, 1);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void kafka_consumer_close(kafka_consumer_t *c)
+{
+    if (!c || c->closed) return;
+    c->closed = true;
+    rd_kafka_consumer_close(c->rk);
+}
+
+void kafka_consumer_free(kafka_consumer_t *c)
+{
+    if (!c) return;
+    kafka_consumer_close(c);
+    rd_kafka_destroy(c->rk);
+    free(c);
+}
+
+/* ------------------------------------------------------------------ producer */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    kafka_producer_t *p = opaque;
+    if (!m->err) return;
+    p->failures++;
+    log_at(LOG_WARN, "delivery failed", "\"topic\":\"%s\",\"error\":\"%s\"",
+           rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    if (p->on_failure) p->on_failure(p->ctx);
+}
+
+kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_failure)(void *ctx),
+                                     void *ctx, char *err, size_t errlen)
+{
+    kafka_producer_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->on_failure = on_delivery_failure;
+    p->ctx = ctx;
+    rd_kafka_conf_t *conf = conf_new(cfg, ROLE_PRODUCER, NULL, err, errlen);
+    if (!conf) {
+        free(p);
+        return NULL;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_opaque(conf, p);
+    if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen))) {
+        rd_kafka_conf_destroy(conf);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+#define MAX_HEADERS 16
+
+int kafka_produce(kafka_producer_t *p, const char *topic, const void *key, size_t key_len,
+                  const void *value, size_t value_len, const kafka_header_t *headers,
+                  size_t n_headers, char *err, size_t errlen)
+{
+    if (n_headers > MAX_HEADERS)
+        return snprintf(err, errlen, "produce: %zu headers, at most %d", n_headers, MAX_HEADERS),
+               -1;
+    rd_kafka_vu_t vus[4 + MAX_HEADERS];
+    size_t n = 0;
+    vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vus[n++].u.cstr = topic;
+    vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+    vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[n].u.mem.ptr = (void *)key;
+    vus[n++].u.mem.size = key ? key_len : 0;
+    vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+    vus[n].u.mem.ptr = (void *)value;
+    vus[n++].u.mem.size = value ? value_len : 0;
+    for (size_t i = 0; i < n_headers; i++, n++) {
+        vus[n].vtype = RD_KAFKA_VTYPE_HEADER;
+        vus[n].u.header.name = headers[i].name;
+        vus[n].u.header.val = headers[i].value;
+        vus[n].u.header.size = headers[i].size;
+    }
+    for (;;) {
+        rd_kafka_error_t *e = rd_kafka_produceva(p->rk, vus, n);
+        if (!e) return 0;
+        rd_kafka_resp_err_t code = rd_kafka_error_code(e);
+        if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            snprintf(err, errlen, "produce to %s: %s", topic, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return -1;
+        }
+        rd_kafka_error_destroy(e);
+        rd_kafka_poll(p->rk, 50);
+    }
+}
+
+void kafka_producer_poll(kafka_producer_t *p, int timeout_ms)
+{
+    rd_kafka_poll(p->rk, timeout_ms);
+}
+
+size_t kafka_producer_queued(kafka_producer_t *p)
+{
+    return (size_t)rd_kafka_outq_len(p->rk);
+}
+
+long kafka_producer_failures(const kafka_producer_t *p)
+{
+    return p->failures;
+}
+
+int kafka_producer_flush(kafka_producer_t *p)
+{
+    long before = p->failures;
+    while (rd_kafka_outq_len(p->rk) > 0) rd_kafka_flush(p->rk, 1000);
+    return p->failures == before ? 0 : -1;
+}
+
+void kafka_producer_free(kafka_producer_t *p)
+{
+    if (!p) return;
+    kafka_producer_flush(p);
+    rd_kafka_destroy(p->rk);
+    free(p);
 }

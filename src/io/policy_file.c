@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy_file.h"
 
 /* The policy file is read once at start; 1 MiB is far above any real policy and keeps a
  * mistaken path (a log file, a device) from being slurped. */

@@ -18,7 +18,9 @@ struct store {
     PGconn *conn;
     char error[512];
     buf_t copy; /* COPY data of the batch in hand */
-    buf_t a1, a2, a3, a4;
+    /* Text array literals ('{...}') bound as the statement's array parameters; kept between
+     * batches so their memory is reused. */
+    buf_t array_param[5];
     PGresult *retro_result; /* rows of the last retro FETCH, freed by the next */
 };
 
@@ -58,10 +60,8 @@ void store_free(store_t *s)
     free(s->url);
     free(s->worker_id);
     buf_free(&s->copy);
-    buf_free(&s->a1);
-    buf_free(&s->a2);
-    buf_free(&s->a3);
-    buf_free(&s->a4);
+    for (size_t i = 0; i < sizeof s->array_param / sizeof *s->array_param; i++)
+        buf_free(&s->array_param[i]);
     free(s);
 }
 
@@ -155,6 +155,13 @@ store_status_t store_migrate(store_t *s, int *applied)
 }
 
 /* ------------------------------------------------------------------ helpers */
+
+/* The first n array parameters, emptied for a new statement. */
+static buf_t *array_params(store_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf_clear(&s->array_param[i]);
+    return s->array_param;
+}
 
 /* Appends a PostgreSQL array element, quoted and escaped. */
 static void array_add(buf_t *b, const char *v)
@@ -275,11 +282,10 @@ store_status_t store_load_history(store_t *s, engine_t *e, const char *const *me
                                   size_t n_event_ids)
 {
     if (store_connect(s) != STORE_OK) return STORE_RETRY;
-    buf_clear(&s->a1);
-    buf_clear(&s->a2);
-    for (size_t i = 0; i < n_members; i++) array_add(&s->a1, members[i]);
-    for (size_t i = 0; i < n_event_ids; i++) array_add(&s->a2, event_ids[i]);
-    const char *v[2] = {array_end(&s->a1), array_end(&s->a2)};
+    buf_t *member_ids = array_params(s, 2), *ids = member_ids + 1;
+    for (size_t i = 0; i < n_members; i++) array_add(member_ids, members[i]);
+    for (size_t i = 0; i < n_event_ids; i++) array_add(ids, event_ids[i]);
+    const char *v[2] = {array_end(member_ids), array_end(ids)};
     PGresult *r;
     /* A batch asks for a few thousand keys in a table of millions. Costed from a cold cache the
      * planner prefers one sequential scan (and with "member OR event_id" it has no other
@@ -549,13 +555,12 @@ static store_status_t copy_rows(store_t *s, const char *sql, buf_t *data)
 
 static store_status_t fence(store_t *s, const char *group, const store_position_t *pos, size_t n)
 {
-    buf_clear(&s->a1);
-    buf_clear(&s->a2);
+    buf_t *topics = array_params(s, 2), *partitions = topics + 1;
     for (size_t i = 0; i < n; i++) {
-        array_add(&s->a1, pos[i].topic);
-        array_add_i64(&s->a2, pos[i].partition);
+        array_add(topics, pos[i].topic);
+        array_add_i64(partitions, pos[i].partition);
     }
-    const char *v[3] = {group, array_end(&s->a1), array_end(&s->a2)};
+    const char *v[3] = {group, array_end(topics), array_end(partitions)};
     PGresult *r;
     if (exec_params(s,
                     "SELECT topic, partition, next_offset FROM consumer_offsets WHERE "
@@ -634,25 +639,22 @@ store_status_t store_commit_batch(store_t *s, const char *group, const store_row
                        b);
     }
     if (st == STORE_OK) {
-        buf_clear(&s->a1);
-        buf_clear(&s->a2);
-        buf_clear(&s->a3);
-        buf_clear(&s->a4);
-        buf_clear(&s->copy);
+        buf_t *topics = array_params(s, 5), *partitions = topics + 1, *next = topics + 2,
+              *published = topics + 3, *high_watermarks = topics + 4;
         for (size_t i = 0; i < n_positions; i++) {
-            array_add(&s->a1, positions[i].topic);
-            array_add_i64(&s->a2, positions[i].partition);
-            array_add_i64(&s->a3, positions[i].new_next);
-            array_add_i64(&s->a4, positions[i].published);
-            array_add_i64(&s->copy, positions[i].high_watermark);
+            array_add(topics, positions[i].topic);
+            array_add_i64(partitions, positions[i].partition);
+            array_add_i64(next, positions[i].new_next);
+            array_add_i64(published, positions[i].published);
+            array_add_i64(high_watermarks, positions[i].high_watermark);
         }
         const char *v[7] = {group,
-                            array_end(&s->a1),
-                            array_end(&s->a2),
-                            array_end(&s->a3),
-                            array_end(&s->a4),
+                            array_end(topics),
+                            array_end(partitions),
+                            array_end(next),
+                            array_end(published),
                             s->worker_id,
-                            array_end(&s->copy)};
+                            array_end(high_watermarks)};
         st = exec_params(s,
                          "UPDATE consumer_offsets o SET next_offset = x.n, published_offset = "
                          "x.pub, high_watermark = CASE WHEN x.hw >= 0 THEN x.hw ELSE "
@@ -791,7 +793,7 @@ store_status_t store_retro_create_run(store_t *s, date_t from, date_t to, const 
     return STORE_OK;
 }
 
-store_status_t store_retro_open(store_t *s, date_t from, date_t to, bool read_only, int64_t *events,
+store_status_t store_retro_open(store_t *s, date_t from, date_t to, int64_t *events,
                                 int64_t *members)
 {
     char f[16], t[16];
@@ -803,7 +805,6 @@ store_status_t store_retro_open(store_t *s, date_t from, date_t to, bool read_on
     /* One snapshot for the counts and the cursor, so progress totals match what is read. A dry
      * run writes nothing but its temporary member list (so no READ ONLY transaction) and rolls
      * back at the end. */
-    (void)read_only;
     if (exec_params(s, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, NULL) != STORE_OK)
         return STORE_RETRY;
     if (exec_params(s,

@@ -1,10 +1,13 @@
-/* Anchor for ops/bench: how fast librdkafka alone consumes a topic on this machine, with the
- * worker's consumer settings (rd_kafka_consumer_poll, no processing). Prints one JSON object.
+/* Anchor for ops/bench: how fast the Kafka adapter alone consumes a topic on this machine, with
+ * the worker's consumer configuration (kafka_consumer_poll, no processing). Prints one JSON
+ * object.
  * usage: bench_consume BROKERS TOPIC EXPECTED_MESSAGES */
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "config.h"
+#include "kafka.h"
 
 static double now(void)
 {
@@ -22,39 +25,35 @@ int main(int argc, char **argv)
     long expected = atol(argv[3]);
     char err[512], group[64];
     snprintf(group, sizeof group, "bench-consume-%ld", (long)time(NULL));
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], err, sizeof err);
-    rd_kafka_conf_set(conf, "group.id", group, err, sizeof err);
-    rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
-    rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, sizeof err);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk) {
-        fprintf(stderr, "%s\n", err);
+    config_t cfg;
+    kafka_consumer_t *c = NULL;
+    if (config_load(&cfg, NULL, err, sizeof err) != 0 ||
+        config_set(&cfg, "brokers", argv[1], err, sizeof err) != 0 ||
+        !(c = kafka_consumer_new(&cfg, group, NULL, err, sizeof err)) ||
+        kafka_consumer_subscribe(c, argv[2], err, sizeof err) != 0) {
+        fprintf(stderr, "bench_consume: %s\n", err);
+        kafka_consumer_free(c);
+        config_free(&cfg);
         return 1;
     }
-    rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(t, argv[2], RD_KAFKA_PARTITION_UA);
-    rd_kafka_subscribe(rk, t);
-    rd_kafka_topic_partition_list_destroy(t);
     long n = 0;
     size_t bytes = 0;
     double first = 0, last = 0, deadline = now() + 120;
     while (n < expected && now() < deadline) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
-        if (!m) continue;
-        if (!m->err) {
+        kafka_message_t m;
+        kafka_poll_t r = kafka_consumer_poll(c, 500, &m);
+        if (r == KAFKA_POLL_FATAL) break;
+        if (r == KAFKA_POLL_MESSAGE) {
             if (!n) first = now();
             n++;
-            bytes += m->len;
+            bytes += m.value_len;
             last = now();
         }
-        rd_kafka_message_destroy(m);
+        kafka_message_release(&m);
     }
     printf("{\"messages\": %ld, \"bytes\": %zu, \"seconds\": %.3f, \"per_s\": %.0f}\n", n, bytes,
            last - first, n > 1 ? (double)(n - 1) / (last - first) : 0.0);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    kafka_consumer_free(c);
+    config_free(&cfg);
     return n == expected ? 0 : 1;
 }
