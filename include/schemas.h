@@ -1,6 +1,7 @@
 /**
  * @file schemas.h
- * @brief The Avro schemas of schemas/, compiled into the binary (see cmake/gen_schemas.cmake).
+ * @brief The Avro schemas of schemas/, compiled into the binary (see cmake/embed_schemas.cmake
+ * and src/io/embedded.c).
  */
 #ifndef AMTAGVI_SCHEMAS_H
 #define AMTAGVI_SCHEMAS_H

@@ -175,10 +175,6 @@ const determination_t *engine_lookup(const engine_t *e, const char *event_id)
 
 /* ---------------------------------------------------------------- shared rules */
 
-typedef struct {
-    char code[EVENT_MAX_STRING_BYTES + 1];
-} norm_code_t;
-
 /* Contract §5: melanoma is a C43 code, or a personal history of melanoma (Z85820) together with
  * a secondary malignancy code; excluded prefixes (in situ, eye) never count. Returns the
  * number of non-empty codes through *n_codes. */
