@@ -103,11 +103,70 @@ const char *disease_status_name(disease_status_t s);
 const char *braf_status_name(braf_status_t s);
 const char *lymphodepletion_name(lymphodepletion_t l);
 
-/** @brief Symbol lookups for decoders. @returns 0 and sets *out, or -1 for an unknown symbol. */
-int urgency_from_name(const char *s, size_t n, int *out);
-int disease_status_from_name(const char *s, size_t n, int *out);
-int braf_status_from_name(const char *s, size_t n, int *out);
-int lymphodepletion_from_name(const char *s, size_t n, int *out);
+/* ---- the fields of an event, described once for every adapter ---- */
+
+/** How a field's value is held in the event (or in an array item). */
+typedef enum {
+    EVENT_FIELD_STRING,       /**< const char *; NULL when null */
+    EVENT_FIELD_TIMESTAMP,    /**< int64_t UTC milliseconds */
+    EVENT_FIELD_DATE,         /**< date_t; DATE_NULL when null */
+    EVENT_FIELD_INT,          /**< int32_t */
+    EVENT_FIELD_LONG,         /**< int64_t; a nullable one has a presence bool at aux_offset */
+    EVENT_FIELD_ENUM,         /**< an enum held as int; symbols[] are its contract names */
+    EVENT_FIELD_STRING_ARRAY, /**< const char *[]; its uint32_t count at aux_offset */
+    EVENT_FIELD_RECORD_ARRAY, /**< item_size-byte items of item_fields; count as above */
+} event_field_type_t;
+
+/**
+ * One field of contract §2: its name in JSON and in the Avro schemas, how it is held, whether it
+ * may be null. Messages name fields by label, never by value (no PHI).
+ */
+typedef struct event_field {
+    const char *name;  /**< "drug" */
+    const char *label; /**< "prior_therapies[].drug"; the name for a top-level field */
+    event_field_type_t type;
+    bool nullable;
+    size_t offset;     /**< of the value, from the start of the event_t or the array item */
+    size_t aux_offset; /**< arrays: the item count; nullable longs: the presence bool */
+    const char *const *symbols; /**< enums: the symbols, in the enum's order */
+    int n_symbols;
+    const char *item_label;                /**< arrays: "diagnosis_codes[]" */
+    const struct event_field *item_fields; /**< record arrays: the item's fields */
+    size_t n_item_fields;
+    size_t item_size;
+} event_field_t;
+
+/** The most fields an event kind has. */
+#define EVENT_MAX_FIELDS 16
+
+/**
+ * @brief The fields of an event kind in contract order, which is also the Avro schemas' order
+ * (the codec checks that when it starts); any kind but EVENT_PRIOR_AUTH gets the claim's.
+ * @returns the table and sets *n.
+ */
+const event_field_t *event_fields(event_kind_t kind, size_t *n);
+
+/** @returns the symbol's index in an enum field, or -1 when it is not one of its symbols. */
+int event_field_symbol(const event_field_t *f, const char *s, size_t n);
+
+/** @returns true when the field holds null in the record (event_t or array item) at base. */
+static inline bool event_field_is_null(const event_field_t *f, const void *base)
+{
+    const char *p = (const char *)base + f->offset;
+    switch (f->type) {
+    case EVENT_FIELD_STRING:
+        return *(const char *const *)p == NULL;
+    case EVENT_FIELD_DATE:
+        return *(const date_t *)p == DATE_NULL;
+    case EVENT_FIELD_LONG:
+        return f->nullable && !*(const bool *)((const char *)base + f->aux_offset);
+    default:
+        return false;
+    }
+}
+
+/** @brief Stores null in the field: NULL, DATE_NULL, or a cleared presence bool. */
+void event_field_set_null(const event_field_t *f, void *base);
 
 /** @brief The event's id and member, whatever its kind. */
 const char *event_id_of(const event_t *ev);

@@ -422,109 +422,7 @@ static int walk_node(walker_t *w, uint32_t idx)
     }
 }
 
-/* ------------------------------------------------------------------ event field tables */
-
-typedef enum {
-    F_STRING,
-    F_OPT_STRING,
-    F_TIMESTAMP,
-    F_DATE,
-    F_INT,
-    F_LONG,
-    F_OPT_LONG,
-    F_ENUM,
-    F_STRING_ARRAY,
-    F_THERAPY_ARRAY,
-} ftype_t;
-
-typedef enum { E_URGENCY, E_DISEASE, E_BRAF, E_LYMPHO } enum_kind_t;
-
-typedef struct {
-    const char *name;
-    ftype_t type;
-    size_t offset;     /* of the value in event_t */
-    size_t aux_offset; /* count of an array, bool of an optional long */
-    enum_kind_t enum_kind;
-} field_t;
-
-#define PA(f) offsetof(event_t, pa.f)
-#define CL(f) offsetof(event_t, claim.f)
-
-/* In schema order: the codec reads and writes fields by index, and codec_new checks that each
- * schema field has this name and type. */
-static const field_t PA_FIELDS[] = {
-    {"event_id", F_STRING, PA(event_id), 0, 0},
-    {"pa_id", F_STRING, PA(pa_id), 0, 0},
-    {"received_at", F_TIMESTAMP, PA(received_at_ms), 0, 0},
-    {"urgency", F_ENUM, PA(urgency), 0, E_URGENCY},
-    {"member_id", F_STRING, PA(member_id), 0, 0},
-    {"birth_date", F_DATE, PA(birth_date), 0, 0},
-    {"diagnosis_codes", F_STRING_ARRAY, PA(diagnosis_codes), PA(n_diagnosis_codes), 0},
-    {"disease_status", F_ENUM, PA(disease_status), 0, E_DISEASE},
-    {"braf_v600", F_ENUM, PA(braf_v600), 0, E_BRAF},
-    {"prior_therapies", F_THERAPY_ARRAY, PA(prior_therapies), PA(n_prior_therapies), 0},
-    {"lymphodepletion", F_ENUM, PA(lymphodepletion), 0, E_LYMPHO},
-    {"prescriber_npi", F_STRING, PA(prescriber_npi), 0, 0},
-    {"prescriber_taxonomy", F_OPT_STRING, PA(prescriber_taxonomy), 0, 0},
-    {"consulting_npi", F_OPT_STRING, PA(consulting_npi), 0, 0},
-    {"consulting_taxonomy", F_OPT_STRING, PA(consulting_taxonomy), 0, 0},
-    {"requested_dose_cells", F_OPT_LONG, PA(requested_dose_cells), PA(has_requested_dose_cells), 0},
-};
-
-static const field_t CLAIM_FIELDS[] = {
-    {"event_id", F_STRING, CL(event_id), 0, 0},
-    {"claim_id", F_STRING, CL(claim_id), 0, 0},
-    {"line_number", F_INT, CL(line_number), 0, 0},
-    {"received_at", F_TIMESTAMP, CL(received_at_ms), 0, 0},
-    {"member_id", F_STRING, CL(member_id), 0, 0},
-    {"birth_date", F_DATE, CL(birth_date), 0, 0},
-    {"service_date", F_DATE, CL(service_date), 0, 0},
-    {"hcpcs_code", F_STRING, CL(hcpcs_code), 0, 0},
-    {"ndc", F_OPT_STRING, CL(ndc), 0, 0},
-    {"units", F_INT, CL(units), 0, 0},
-    {"dose_viable_cells", F_OPT_LONG, CL(dose_viable_cells), CL(has_dose_viable_cells), 0},
-    {"diagnosis_codes", F_STRING_ARRAY, CL(diagnosis_codes), CL(n_diagnosis_codes), 0},
-    {"rendering_npi", F_STRING, CL(rendering_npi), 0, 0},
-    {"authorization_id", F_OPT_STRING, CL(authorization_id), 0, 0},
-    {"billed_amount_cents", F_LONG, CL(billed_amount_cents), 0, 0},
-};
-
-#define N_PA_FIELDS (sizeof PA_FIELDS / sizeof *PA_FIELDS)
-#define N_CLAIM_FIELDS (sizeof CLAIM_FIELDS / sizeof *CLAIM_FIELDS)
-
-/* The event's enums are written through int pointers, as the JSON reader does. */
-_Static_assert(sizeof(urgency_t) == sizeof(int), "enum size");
-_Static_assert(sizeof(disease_status_t) == sizeof(int), "enum size");
-_Static_assert(sizeof(braf_status_t) == sizeof(int), "enum size");
-_Static_assert(sizeof(lymphodepletion_t) == sizeof(int), "enum size");
-
-static int enum_count(enum_kind_t k)
-{
-    switch (k) {
-    case E_URGENCY:
-        return 2;
-    case E_DISEASE:
-        return 4;
-    case E_BRAF:
-        return 3;
-    default:
-        return 4;
-    }
-}
-
-static const char *enum_symbol(enum_kind_t k, int i)
-{
-    switch (k) {
-    case E_URGENCY:
-        return urgency_name((urgency_t)i);
-    case E_DISEASE:
-        return disease_status_name((disease_status_t)i);
-    case E_BRAF:
-        return braf_status_name((braf_status_t)i);
-    default:
-        return lymphodepletion_name((lymphodepletion_t)i);
-    }
-}
+/* ------------------------------------------------------------------ determination fields */
 
 /* Determination fields, in schema order. */
 enum {
@@ -610,76 +508,83 @@ static avro_schema_t resolve(avro_schema_t s)
     return s;
 }
 
-static bool is_optional_of(avro_schema_t s, avro_type_t t)
+static int check_enum(avro_schema_t s, const event_field_t *f, char *err, size_t errlen)
 {
-    s = resolve(s);
-    return is_avro_union(s) && avro_schema_union_size(s) == 2 &&
-           is_avro_null(resolve(avro_schema_union_branch(s, 0))) &&
-           avro_typeof(resolve(avro_schema_union_branch(s, 1))) == t;
-}
-
-static int check_enum(avro_schema_t s, enum_kind_t k, const char *field, char *err, size_t errlen)
-{
-    s = resolve(s);
-    if (!is_avro_enum(s) || avro_schema_enum_number_of_symbols(s) != enum_count(k))
-        return fail(err, errlen, "field %s: not the expected enum", field);
-    for (int i = 0; i < enum_count(k); i++)
-        if (strcmp(avro_schema_enum_get(s, i), enum_symbol(k, i)) != 0)
-            return fail(err, errlen, "field %s: symbol %d is not %s", field, i, enum_symbol(k, i));
+    if (!is_avro_enum(s) || avro_schema_enum_number_of_symbols(s) != f->n_symbols)
+        return fail(err, errlen, "field %s: not the expected enum", f->name);
+    for (int i = 0; i < f->n_symbols; i++)
+        if (strcmp(avro_schema_enum_get(s, i), f->symbols[i]) != 0)
+            return fail(err, errlen, "field %s: symbol %d is not %s", f->name, i, f->symbols[i]);
     return 0;
 }
 
-/* The codec reads and writes events by field index, so the schema must be exactly the table. */
-static int check_event_schema(avro_schema_t rec, const field_t *fields, size_t n, const char *kind,
-                              char *err, size_t errlen)
+static int record_matches(avro_schema_t rec, const event_field_t *fields, size_t n, size_t *bad,
+                          char *err, size_t errlen);
+
+/* @returns 1 when schema s holds the field as event.h describes it, 0 when it does not, -1 with
+ * err for an enum whose symbols differ. A nullable field is the union ["null", its type]. */
+static int field_matches(avro_schema_t s, const event_field_t *f, char *err, size_t errlen)
 {
-    if (!is_avro_record(rec) || avro_schema_record_size(rec) != n)
-        return fail(err, errlen, "%s schema: expected a record of %zu fields", kind, n);
-    for (size_t i = 0; i < n; i++) {
-        const field_t *f = &fields[i];
-        const char *name = avro_schema_record_field_name(rec, (int)i);
-        avro_schema_t s = resolve(avro_schema_record_field_get_by_index(rec, (int)i));
-        bool ok = name && strcmp(name, f->name) == 0;
-        if (ok) {
-            switch (f->type) {
-            case F_STRING:
-                ok = is_avro_string(s);
-                break;
-            case F_OPT_STRING:
-                ok = is_optional_of(s, AVRO_STRING);
-                break;
-            case F_TIMESTAMP:
-            case F_LONG:
-                ok = is_avro_int64(s);
-                break;
-            case F_DATE:
-            case F_INT:
-                ok = is_avro_int32(s);
-                break;
-            case F_OPT_LONG:
-                ok = is_optional_of(s, AVRO_INT64);
-                break;
-            case F_ENUM:
-                if (check_enum(s, f->enum_kind, f->name, err, errlen) != 0) return -1;
-                break;
-            case F_STRING_ARRAY:
-                ok = is_avro_array(s) && is_avro_string(resolve(avro_schema_array_items(s)));
-                break;
-            case F_THERAPY_ARRAY: {
-                avro_schema_t it = is_avro_array(s) ? resolve(avro_schema_array_items(s)) : NULL;
-                ok = it && is_avro_record(it) && avro_schema_record_size(it) == 3 &&
-                     strcmp(avro_schema_record_field_name(it, 0), "drug") == 0 &&
-                     is_avro_string(resolve(avro_schema_record_field_get_by_index(it, 0))) &&
-                     is_optional_of(avro_schema_record_field_get_by_index(it, 1), AVRO_INT32) &&
-                     is_optional_of(avro_schema_record_field_get_by_index(it, 2), AVRO_INT32);
-                break;
-            }
-            }
-        }
-        if (!ok)
-            return fail(err, errlen, "%s schema: field %zu is not %s of the expected type", kind, i,
-                        f->name);
+    size_t bad;
+    s = resolve(s);
+    if (f->nullable) {
+        if (!is_avro_union(s) || avro_schema_union_size(s) != 2 ||
+            !is_avro_null(resolve(avro_schema_union_branch(s, 0))))
+            return 0;
+        s = resolve(avro_schema_union_branch(s, 1));
     }
+    avro_schema_t items = is_avro_array(s) ? resolve(avro_schema_array_items(s)) : NULL;
+    switch (f->type) {
+    case EVENT_FIELD_STRING:
+        return is_avro_string(s);
+    case EVENT_FIELD_TIMESTAMP:
+    case EVENT_FIELD_LONG:
+        return is_avro_int64(s);
+    case EVENT_FIELD_DATE:
+    case EVENT_FIELD_INT:
+        return is_avro_int32(s);
+    case EVENT_FIELD_ENUM:
+        return check_enum(s, f, err, errlen) == 0 ? 1 : -1;
+    case EVENT_FIELD_STRING_ARRAY:
+        return items && is_avro_string(items);
+    case EVENT_FIELD_RECORD_ARRAY:
+        return items ? record_matches(items, f->item_fields, f->n_item_fields, &bad, err, errlen)
+                     : 0;
+    }
+    return 0;
+}
+
+/* @returns 1 when the record has exactly these fields in this order; 0 when it does not, with
+ * *bad the first field that differs (n when the record's kind or size does); -1 as above. */
+static int record_matches(avro_schema_t rec, const event_field_t *fields, size_t n, size_t *bad,
+                          char *err, size_t errlen)
+{
+    *bad = n;
+    if (!is_avro_record(rec) || avro_schema_record_size(rec) != n) return 0;
+    for (*bad = 0; *bad < n; (*bad)++) {
+        const char *name = avro_schema_record_field_name(rec, (int)*bad);
+        if (!name || strcmp(name, fields[*bad].name) != 0) return 0;
+        int ok = field_matches(avro_schema_record_field_get_by_index(rec, (int)*bad), &fields[*bad],
+                               err, errlen);
+        if (ok <= 0) return ok;
+    }
+    return 1;
+}
+
+/* The codec reads and writes events by field index, so the schema must be exactly event.h's
+ * table. */
+static int check_event_schema(avro_schema_t rec, event_kind_t kind, char *err, size_t errlen)
+{
+    size_t n, bad;
+    const event_field_t *fields = event_fields(kind, &n);
+    const char *name = event_kind_name(kind);
+    int ok = record_matches(rec, fields, n, &bad, err, errlen);
+    if (ok < 0) return -1;
+    if (ok == 0 && bad == n)
+        return fail(err, errlen, "%s schema: expected a record of %zu fields", name, n);
+    if (ok == 0)
+        return fail(err, errlen, "%s schema: field %zu is not %s of the expected type", name, bad,
+                    fields[bad].name);
     return 0;
 }
 
@@ -732,10 +637,8 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
         }
         c->has_value[k] = true;
     }
-    if (check_event_schema(c->schema[SCHEMA_PA], PA_FIELDS, N_PA_FIELDS, "prior_auth", err,
-                           errlen) != 0 ||
-        check_event_schema(c->schema[SCHEMA_CLAIM], CLAIM_FIELDS, N_CLAIM_FIELDS, "claim", err,
-                           errlen) != 0 ||
+    if (check_event_schema(c->schema[SCHEMA_PA], EVENT_PRIOR_AUTH, err, errlen) != 0 ||
+        check_event_schema(c->schema[SCHEMA_CLAIM], EVENT_CLAIM, err, errlen) != 0 ||
         check_determination_schema(c->schema[SCHEMA_DETERMINATION], err, errlen) != 0)
         goto error;
     for (int k = 0; k < 2; k++)
@@ -839,99 +742,80 @@ static decode_status_t fill_branch(fill_t *f, avro_value_t *v, avro_value_t *bra
     return DECODE_OK;
 }
 
-static decode_status_t fill_opt_date(fill_t *f, avro_value_t *v, date_t *out, const char *field)
+/* Fills the field of the record (event_t or array item) at base from the value v. */
+static decode_status_t fill_field(fill_t *f, const event_field_t *fd, avro_value_t *v, char *base)
 {
-    avro_value_t b;
-    bool present;
-    decode_status_t st = fill_branch(f, v, &b, &present, field);
-    if (st != DECODE_OK) return st;
-    if (!present) {
-        *out = DATE_NULL;
-        return DECODE_OK;
-    }
-    return fill_date(f, &b, out, field);
-}
-
-static decode_status_t fill_field(fill_t *f, const field_t *fd, avro_value_t *v, event_t *ev)
-{
-    char *base = (char *)ev;
+    char *at = base + fd->offset;
     avro_value_t b, item;
-    bool present;
     decode_status_t st;
     size_t n;
     int64_t l;
     int32_t i32;
     int sym;
+    if (fd->nullable) {
+        bool present;
+        if ((st = fill_branch(f, v, &b, &present, fd->label)) != DECODE_OK) return st;
+        if (!present) {
+            event_field_set_null(fd, base);
+            return DECODE_OK;
+        }
+        v = &b;
+        if (fd->type == EVENT_FIELD_LONG) *(bool *)(base + fd->aux_offset) = true;
+    }
     switch (fd->type) {
-    case F_STRING:
-        return fill_string(f, v, (const char **)(base + fd->offset), fd->name);
-    case F_OPT_STRING:
-        if ((st = fill_branch(f, v, &b, &present, fd->name)) != DECODE_OK) return st;
-        *(const char **)(base + fd->offset) = NULL;
-        return present ? fill_string(f, &b, (const char **)(base + fd->offset), fd->name)
-                       : DECODE_OK;
-    case F_TIMESTAMP:
-        AVRO_TRY(f, avro_value_get_long(v, &l), fd->name);
+    case EVENT_FIELD_STRING:
+        return fill_string(f, v, (const char **)at, fd->label);
+    case EVENT_FIELD_TIMESTAMP:
+        AVRO_TRY(f, avro_value_get_long(v, &l), fd->label);
         /* The same span a JSON timestamp can say, so both forms accept the same events. */
         if (l < (int64_t)DATE_MIN * MS_PER_DAY || l > ((int64_t)DATE_MAX + 1) * MS_PER_DAY - 1)
             return fill_fail(f, DECODE_INVALID,
-                             "field %s is not a time within 0001-01-01..9999-12-31", fd->name);
-        *(int64_t *)(base + fd->offset) = l;
+                             "field %s is not a time within 0001-01-01..9999-12-31", fd->label);
+        *(int64_t *)at = l;
         return DECODE_OK;
-    case F_DATE:
-        return fill_date(f, v, (date_t *)(base + fd->offset), fd->name);
-    case F_INT:
-        AVRO_TRY(f, avro_value_get_int(v, &i32), fd->name);
-        *(int32_t *)(base + fd->offset) = i32;
+    case EVENT_FIELD_DATE:
+        return fill_date(f, v, (date_t *)at, fd->label);
+    case EVENT_FIELD_INT:
+        AVRO_TRY(f, avro_value_get_int(v, &i32), fd->label);
+        *(int32_t *)at = i32;
         return DECODE_OK;
-    case F_LONG:
-        AVRO_TRY(f, avro_value_get_long(v, &l), fd->name);
-        *(int64_t *)(base + fd->offset) = l;
+    case EVENT_FIELD_LONG:
+        AVRO_TRY(f, avro_value_get_long(v, &l), fd->label);
+        *(int64_t *)at = l;
         return DECODE_OK;
-    case F_OPT_LONG:
-        if ((st = fill_branch(f, v, &b, &present, fd->name)) != DECODE_OK) return st;
-        *(bool *)(base + fd->aux_offset) = present;
-        *(int64_t *)(base + fd->offset) = 0;
-        if (present) AVRO_TRY(f, avro_value_get_long(&b, (int64_t *)(base + fd->offset)), fd->name);
-        return DECODE_OK;
-    case F_ENUM:
-        AVRO_TRY(f, avro_value_get_enum(v, &sym), fd->name);
+    case EVENT_FIELD_ENUM:
+        AVRO_TRY(f, avro_value_get_enum(v, &sym), fd->label);
         /* avro-c stores any index it reads; the walker has checked, this keeps it local. */
-        if (sym < 0 || sym >= enum_count(fd->enum_kind))
-            return fill_fail(f, DECODE_MALFORMED, "field %s: enum index out of range", fd->name);
-        *(int *)(base + fd->offset) = sym;
+        if (sym < 0 || sym >= fd->n_symbols)
+            return fill_fail(f, DECODE_MALFORMED, "field %s: enum index out of range", fd->label);
+        *(int *)at = sym;
         return DECODE_OK;
-    case F_STRING_ARRAY:
-    case F_THERAPY_ARRAY:
-        AVRO_TRY(f, avro_value_get_size(v, &n), fd->name);
+    case EVENT_FIELD_STRING_ARRAY:
+    case EVENT_FIELD_RECORD_ARRAY:
+        AVRO_TRY(f, avro_value_get_size(v, &n), fd->label);
         if (n > EVENT_MAX_ARRAY_ITEMS)
-            return fill_fail(f, DECODE_INVALID, "field %s has more than %d items", fd->name,
+            return fill_fail(f, DECODE_INVALID, "field %s has more than %d items", fd->label,
                              EVENT_MAX_ARRAY_ITEMS);
         *(uint32_t *)(base + fd->aux_offset) = (uint32_t)n;
         for (size_t i = 0; i < n; i++) {
-            AVRO_TRY(f, avro_value_get_by_index(v, i, &item, NULL), fd->name);
-            if (fd->type == F_STRING_ARRAY) {
-                const char **items = (const char **)(base + fd->offset);
-                char name[64];
-                snprintf(name, sizeof name, "%s[]", fd->name);
-                if ((st = fill_string(f, &item, &items[i], name)) != DECODE_OK) return st;
+            AVRO_TRY(f, avro_value_get_by_index(v, i, &item, NULL), fd->label);
+            if (fd->type == EVENT_FIELD_STRING_ARRAY) {
+                if ((st = fill_string(f, &item, (const char **)at + i, fd->item_label)) !=
+                    DECODE_OK)
+                    return st;
                 continue;
             }
-            prior_therapy_t *t = (prior_therapy_t *)(base + fd->offset) + i;
-            avro_value_t drug, start, end;
-            AVRO_TRY(f, avro_value_get_by_index(&item, 0, &drug, NULL), fd->name);
-            AVRO_TRY(f, avro_value_get_by_index(&item, 1, &start, NULL), fd->name);
-            AVRO_TRY(f, avro_value_get_by_index(&item, 2, &end, NULL), fd->name);
-            if ((st = fill_string(f, &drug, &t->drug, "prior_therapies[].drug")) != DECODE_OK ||
-                (st = fill_opt_date(f, &start, &t->start_date, "prior_therapies[].start_date")) !=
-                    DECODE_OK ||
-                (st = fill_opt_date(f, &end, &t->end_date, "prior_therapies[].end_date")) !=
-                    DECODE_OK)
-                return st;
+            char *item_base = at + i * fd->item_size;
+            for (size_t k = 0; k < fd->n_item_fields; k++) {
+                avro_value_t x;
+                AVRO_TRY(f, avro_value_get_by_index(&item, k, &x, NULL), fd->label);
+                if ((st = fill_field(f, &fd->item_fields[k], &x, item_base)) != DECODE_OK)
+                    return st;
+            }
         }
         return DECODE_OK;
     }
-    return fill_fail(f, DECODE_MALFORMED, "field %s: unknown field type", fd->name);
+    return fill_fail(f, DECODE_MALFORMED, "field %s: unknown field type", fd->label);
 }
 
 decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t len, event_t *out,
@@ -992,8 +876,8 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
 
     memset(out, 0, sizeof *out);
     out->kind = k == SCHEMA_PA ? EVENT_PRIOR_AUTH : EVENT_CLAIM;
-    const field_t *fields = k == SCHEMA_PA ? PA_FIELDS : CLAIM_FIELDS;
-    size_t nfields = k == SCHEMA_PA ? N_PA_FIELDS : N_CLAIM_FIELDS;
+    size_t nfields;
+    const event_field_t *fields = event_fields(out->kind, &nfields);
     fill_t f = {arena, kind, err, errlen};
     for (size_t i = 0; i < nfields; i++) {
         avro_value_t v;
@@ -1001,7 +885,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
             fail(err, errlen, "%s: %s", kind, avro_strerror());
             return DECODE_MALFORMED;
         }
-        decode_status_t st = fill_field(&f, &fields[i], &v, out);
+        decode_status_t st = fill_field(&f, &fields[i], &v, (char *)out);
         if (st != DECODE_OK) return st;
     }
     char inner[MSG_LEN];
@@ -1062,13 +946,6 @@ static int set_opt_string(avro_value_t *v, const char *s)
     return s ? avro_value_set_string(&b, s) : avro_value_set_null(&b);
 }
 
-static int set_opt_long(avro_value_t *v, bool present, int64_t x)
-{
-    avro_value_t b;
-    if (avro_value_set_branch(v, present ? 1 : 0, &b) != 0) return -1;
-    return present ? avro_value_set_long(&b, x) : avro_value_set_null(&b);
-}
-
 static int set_opt_int(avro_value_t *v, bool present, int32_t x)
 {
     avro_value_t b;
@@ -1076,100 +953,88 @@ static int set_opt_int(avro_value_t *v, bool present, int32_t x)
     return present ? avro_value_set_int(&b, x) : avro_value_set_null(&b);
 }
 
+_Static_assert(sizeof(date_t) == sizeof(int32_t), "a date is written as an Avro int");
+
+/* Sets the value v from the field of the record (event_t or array item) at base. */
+static int encode_field(const event_field_t *fd, avro_value_t *v, const char *base, char *err,
+                        size_t errlen)
+{
+    const char *at = base + fd->offset;
+    avro_value_t b, item;
+    int rc = -1;
+    if (event_field_is_null(fd, base)) {
+        if (!fd->nullable) return fail(err, errlen, "required field %s is null", fd->label);
+        ENC(avro_value_set_branch(v, 0, &b), fd->label);
+        ENC(avro_value_set_null(&b), fd->label);
+        return 0;
+    }
+    if (fd->nullable) {
+        ENC(avro_value_set_branch(v, 1, &b), fd->label);
+        v = &b;
+    }
+    switch (fd->type) {
+    case EVENT_FIELD_STRING:
+        ENC(avro_value_set_string(v, *(const char *const *)at), fd->label);
+        break;
+    case EVENT_FIELD_TIMESTAMP:
+    case EVENT_FIELD_LONG:
+        ENC(avro_value_set_long(v, *(const int64_t *)at), fd->label);
+        break;
+    case EVENT_FIELD_DATE:
+    case EVENT_FIELD_INT:
+        ENC(avro_value_set_int(v, *(const int32_t *)at), fd->label);
+        break;
+    case EVENT_FIELD_ENUM: {
+        int sym = *(const int *)at;
+        if (sym < 0 || sym >= fd->n_symbols)
+            return fail(err, errlen, "field %s has no such symbol", fd->label);
+        ENC(avro_value_set_enum(v, sym), fd->label);
+        break;
+    }
+    case EVENT_FIELD_STRING_ARRAY:
+    case EVENT_FIELD_RECORD_ARRAY: {
+        uint32_t n = *(const uint32_t *)(base + fd->aux_offset);
+        if (n > EVENT_MAX_ARRAY_ITEMS)
+            return fail(err, errlen, "field %s has more than %d items", fd->label,
+                        EVENT_MAX_ARRAY_ITEMS);
+        for (uint32_t j = 0; j < n; j++) {
+            ENC(avro_value_append(v, &item, NULL), fd->label);
+            if (fd->type == EVENT_FIELD_STRING_ARRAY) {
+                const char *s = ((const char *const *)at)[j];
+                if (!s) return fail(err, errlen, "field %s has a null item", fd->label);
+                ENC(avro_value_set_string(&item, s), fd->label);
+                continue;
+            }
+            for (size_t k = 0; k < fd->n_item_fields; k++) {
+                ENC(avro_value_get_by_index(&item, k, &b, NULL), fd->label);
+                if (encode_field(&fd->item_fields[k], &b, at + j * fd->item_size, err, errlen) != 0)
+                    return -1;
+            }
+        }
+        break;
+    }
+    }
+    rc = 0;
+cleanup:
+    return rc;
+}
+
 int avro_codec_encode_event(avro_codec_t *c, const event_t *ev, buf_t *out, char *err,
                             size_t errlen)
 {
+    if (ev->kind != EVENT_PRIOR_AUTH && ev->kind != EVENT_CLAIM)
+        return fail(err, errlen, "unknown event kind");
     int k = ev->kind == EVENT_PRIOR_AUTH ? SCHEMA_PA : SCHEMA_CLAIM;
-    const field_t *fields = k == SCHEMA_PA ? PA_FIELDS : CLAIM_FIELDS;
-    size_t nfields = k == SCHEMA_PA ? N_PA_FIELDS : N_CLAIM_FIELDS;
-    const char *base = (const char *)ev;
+    size_t nfields;
+    const event_field_t *fields = event_fields(ev->kind, &nfields);
     avro_value_t *rec = &c->value[k];
     int rc = -1;
 
-    if (ev->kind != EVENT_PRIOR_AUTH && ev->kind != EVENT_CLAIM)
-        return fail(err, errlen, "unknown event kind");
     ENC(avro_value_reset(rec), "the record");
     for (size_t i = 0; i < nfields; i++) {
-        const field_t *fd = &fields[i];
-        avro_value_t v, item, b;
-        ENC(avro_value_get_by_index(rec, i, &v, NULL), fd->name);
-        switch (fd->type) {
-        case F_STRING: {
-            const char *s = *(const char *const *)(base + fd->offset);
-            if (!s) {
-                fail(err, errlen, "required field %s is null", fd->name);
-                goto cleanup;
-            }
-            ENC(avro_value_set_string(&v, s), fd->name);
-            break;
-        }
-        case F_OPT_STRING:
-            ENC(set_opt_string(&v, *(const char *const *)(base + fd->offset)), fd->name);
-            break;
-        case F_TIMESTAMP:
-        case F_LONG:
-            ENC(avro_value_set_long(&v, *(const int64_t *)(base + fd->offset)), fd->name);
-            break;
-        case F_DATE: {
-            date_t d = *(const date_t *)(base + fd->offset);
-            if (d == DATE_NULL) {
-                fail(err, errlen, "required field %s is null", fd->name);
-                goto cleanup;
-            }
-            ENC(avro_value_set_int(&v, d), fd->name);
-            break;
-        }
-        case F_INT:
-            ENC(avro_value_set_int(&v, *(const int32_t *)(base + fd->offset)), fd->name);
-            break;
-        case F_OPT_LONG:
-            ENC(set_opt_long(&v, *(const bool *)(base + fd->aux_offset),
-                             *(const int64_t *)(base + fd->offset)),
-                fd->name);
-            break;
-        case F_ENUM: {
-            int sym = *(const int *)(base + fd->offset);
-            if (sym < 0 || sym >= enum_count(fd->enum_kind)) {
-                fail(err, errlen, "field %s has no such symbol", fd->name);
-                goto cleanup;
-            }
-            ENC(avro_value_set_enum(&v, sym), fd->name);
-            break;
-        }
-        case F_STRING_ARRAY:
-        case F_THERAPY_ARRAY: {
-            uint32_t n = *(const uint32_t *)(base + fd->aux_offset);
-            if (n > EVENT_MAX_ARRAY_ITEMS) {
-                fail(err, errlen, "field %s has more than %d items", fd->name,
-                     EVENT_MAX_ARRAY_ITEMS);
-                goto cleanup;
-            }
-            for (uint32_t j = 0; j < n; j++) {
-                ENC(avro_value_append(&v, &item, NULL), fd->name);
-                if (fd->type == F_STRING_ARRAY) {
-                    const char *s = ((const char *const *)(base + fd->offset))[j];
-                    if (!s) {
-                        fail(err, errlen, "field %s has a null item", fd->name);
-                        goto cleanup;
-                    }
-                    ENC(avro_value_set_string(&item, s), fd->name);
-                    continue;
-                }
-                const prior_therapy_t *t = (const prior_therapy_t *)(base + fd->offset) + j;
-                if (!t->drug) {
-                    fail(err, errlen, "field prior_therapies[].drug is null");
-                    goto cleanup;
-                }
-                ENC(avro_value_get_by_index(&item, 0, &b, NULL), fd->name);
-                ENC(avro_value_set_string(&b, t->drug), fd->name);
-                ENC(avro_value_get_by_index(&item, 1, &b, NULL), fd->name);
-                ENC(set_opt_int(&b, t->start_date != DATE_NULL, t->start_date), fd->name);
-                ENC(avro_value_get_by_index(&item, 2, &b, NULL), fd->name);
-                ENC(set_opt_int(&b, t->end_date != DATE_NULL, t->end_date), fd->name);
-            }
-            break;
-        }
-        }
+        avro_value_t v;
+        ENC(avro_value_get_by_index(rec, i, &v, NULL), fields[i].name);
+        if (encode_field(&fields[i], &v, (const char *)ev, err, errlen) != 0) goto cleanup;
     }
     rc = encode_value(c, rec, k == SCHEMA_PA ? c->ids.prior_auth_schema_id : c->ids.claim_schema_id,
                       out, err, errlen);

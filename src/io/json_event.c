@@ -1,135 +1,15 @@
 /* JSON Lines events for `evaluate` and `produce`. A general JSON library would build a tree per
  * line and cost more than the judge itself; this reader walks the line once, records where
- * each known field's value lies, then converts those values by the event kind's field table. */
+ * each known field's value lies, then converts those values by the event kind's field table
+ * (event.h, the same table the Avro codec walks). */
 #include "json_event.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define MAX_DEPTH 32
-
-typedef enum {
-    F_STRING,
-    F_TIMESTAMP,
-    F_DATE,
-    F_INT,
-    F_LONG,
-    F_ENUM_URGENCY,
-    F_ENUM_DISEASE,
-    F_ENUM_BRAF,
-    F_ENUM_LYMPHO,
-    F_STRING_ARRAY,
-    F_THERAPY_ARRAY,
-} ftype_t;
-
-/* Every top-level key either kind knows. */
-typedef enum {
-    K_KIND,
-    K_EVENT_ID,
-    K_PA_ID,
-    K_RECEIVED_AT,
-    K_URGENCY,
-    K_MEMBER_ID,
-    K_BIRTH_DATE,
-    K_DIAGNOSIS_CODES,
-    K_DISEASE_STATUS,
-    K_BRAF_V600,
-    K_PRIOR_THERAPIES,
-    K_LYMPHODEPLETION,
-    K_PRESCRIBER_NPI,
-    K_PRESCRIBER_TAXONOMY,
-    K_CONSULTING_NPI,
-    K_CONSULTING_TAXONOMY,
-    K_REQUESTED_DOSE_CELLS,
-    K_CLAIM_ID,
-    K_LINE_NUMBER,
-    K_SERVICE_DATE,
-    K_HCPCS_CODE,
-    K_NDC,
-    K_UNITS,
-    K_DOSE_VIABLE_CELLS,
-    K_RENDERING_NPI,
-    K_AUTHORIZATION_ID,
-    K_BILLED_AMOUNT_CENTS,
-    K_COUNT
-} key_t_;
-
-static const char *const KEY_NAMES[K_COUNT] = {"kind",
-                                               "event_id",
-                                               "pa_id",
-                                               "received_at",
-                                               "urgency",
-                                               "member_id",
-                                               "birth_date",
-                                               "diagnosis_codes",
-                                               "disease_status",
-                                               "braf_v600",
-                                               "prior_therapies",
-                                               "lymphodepletion",
-                                               "prescriber_npi",
-                                               "prescriber_taxonomy",
-                                               "consulting_npi",
-                                               "consulting_taxonomy",
-                                               "requested_dose_cells",
-                                               "claim_id",
-                                               "line_number",
-                                               "service_date",
-                                               "hcpcs_code",
-                                               "ndc",
-                                               "units",
-                                               "dose_viable_cells",
-                                               "rendering_npi",
-                                               "authorization_id",
-                                               "billed_amount_cents"};
-
-typedef struct {
-    key_t_ key;
-    ftype_t type;
-    bool nullable;
-    size_t offset;     /* of the value in the event struct */
-    size_t has_offset; /* of the bool that says a nullable number is present, or 0 */
-} field_t;
-
-#define PA(f) offsetof(event_t, pa.f)
-#define CL(f) offsetof(event_t, claim.f)
-
-static const field_t PA_FIELDS[] = {
-    {K_EVENT_ID, F_STRING, false, PA(event_id), 0},
-    {K_PA_ID, F_STRING, false, PA(pa_id), 0},
-    {K_RECEIVED_AT, F_TIMESTAMP, false, PA(received_at_ms), 0},
-    {K_URGENCY, F_ENUM_URGENCY, false, PA(urgency), 0},
-    {K_MEMBER_ID, F_STRING, false, PA(member_id), 0},
-    {K_BIRTH_DATE, F_DATE, false, PA(birth_date), 0},
-    {K_DIAGNOSIS_CODES, F_STRING_ARRAY, false, PA(diagnosis_codes), PA(n_diagnosis_codes)},
-    {K_DISEASE_STATUS, F_ENUM_DISEASE, false, PA(disease_status), 0},
-    {K_BRAF_V600, F_ENUM_BRAF, false, PA(braf_v600), 0},
-    {K_PRIOR_THERAPIES, F_THERAPY_ARRAY, false, PA(prior_therapies), PA(n_prior_therapies)},
-    {K_LYMPHODEPLETION, F_ENUM_LYMPHO, false, PA(lymphodepletion), 0},
-    {K_PRESCRIBER_NPI, F_STRING, false, PA(prescriber_npi), 0},
-    {K_PRESCRIBER_TAXONOMY, F_STRING, true, PA(prescriber_taxonomy), 0},
-    {K_CONSULTING_NPI, F_STRING, true, PA(consulting_npi), 0},
-    {K_CONSULTING_TAXONOMY, F_STRING, true, PA(consulting_taxonomy), 0},
-    {K_REQUESTED_DOSE_CELLS, F_LONG, true, PA(requested_dose_cells), PA(has_requested_dose_cells)},
-};
-
-static const field_t CLAIM_FIELDS[] = {
-    {K_EVENT_ID, F_STRING, false, CL(event_id), 0},
-    {K_CLAIM_ID, F_STRING, false, CL(claim_id), 0},
-    {K_LINE_NUMBER, F_INT, false, CL(line_number), 0},
-    {K_RECEIVED_AT, F_TIMESTAMP, false, CL(received_at_ms), 0},
-    {K_MEMBER_ID, F_STRING, false, CL(member_id), 0},
-    {K_BIRTH_DATE, F_DATE, false, CL(birth_date), 0},
-    {K_SERVICE_DATE, F_DATE, false, CL(service_date), 0},
-    {K_HCPCS_CODE, F_STRING, false, CL(hcpcs_code), 0},
-    {K_NDC, F_STRING, true, CL(ndc), 0},
-    {K_UNITS, F_INT, false, CL(units), 0},
-    {K_DOSE_VIABLE_CELLS, F_LONG, true, CL(dose_viable_cells), CL(has_dose_viable_cells)},
-    {K_DIAGNOSIS_CODES, F_STRING_ARRAY, false, CL(diagnosis_codes), CL(n_diagnosis_codes)},
-    {K_RENDERING_NPI, F_STRING, false, CL(rendering_npi), 0},
-    {K_AUTHORIZATION_ID, F_STRING, true, CL(authorization_id), 0},
-    {K_BILLED_AMOUNT_CENTS, F_LONG, false, CL(billed_amount_cents), 0},
-};
 
 typedef struct {
     char *p; /* cursor */
@@ -451,25 +331,36 @@ static int parse_array(parser_t *ps, const char *what, uint32_t *count,
     }
 }
 
+/* An array field and the record (event_t or array item) that holds it. */
+typedef struct {
+    const event_field_t *f;
+    char *base;
+} array_ctx_t;
+
+static int convert(parser_t *ps, const event_field_t *f, char *base);
+
 static int string_item(parser_t *ps, uint32_t i, void *ctx)
 {
-    const char **items = ctx;
+    const array_ctx_t *a = ctx;
     char *s;
     size_t n;
-    if (is_null(ps)) return perr(ps, "field diagnosis_codes has a null item");
-    if (parse_string_value(ps, &s, &n, "diagnosis_codes[]") != 0) return -1;
-    items[i] = s;
+    if (is_null(ps)) return perr(ps, "field %s has a null item", a->f->name);
+    if (parse_string_value(ps, &s, &n, a->f->item_label) != 0) return -1;
+    ((const char **)(a->base + a->f->offset))[i] = s;
     return 0;
 }
 
-static int therapy_item(parser_t *ps, uint32_t i, void *ctx)
+/* An object item: its fields in the order they come, unknown keys skipped. */
+static int record_item(parser_t *ps, uint32_t i, void *ctx)
 {
-    prior_therapy_t *t = &((prior_therapy_t *)ctx)[i];
-    t->drug = NULL;
-    t->start_date = t->end_date = DATE_NULL;
-    bool seen[3] = {false, false, false};
+    const array_ctx_t *a = ctx;
+    const event_field_t *fields = a->f->item_fields;
+    const size_t n_fields = a->f->n_item_fields;
+    const char *what = a->f->item_label;
+    char *item = a->base + a->f->offset + i * a->f->item_size;
+    bool seen[EVENT_MAX_FIELDS] = {false};
     if (ps->p >= ps->end || *ps->p != '{')
-        return perr(ps, "field prior_therapies must hold objects");
+        return perr(ps, "field %s must hold objects", a->f->name);
     ps->p++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == '}') {
@@ -479,120 +370,132 @@ static int therapy_item(parser_t *ps, uint32_t i, void *ctx)
             skip_ws(ps);
             char *key;
             size_t klen;
-            if (ps->p >= ps->end || *ps->p != '"')
-                return perr(ps, "prior_therapies[]: object key expected");
-            if (parse_string(ps, &key, &klen, "prior_therapies[] key") != 0) return -1;
-            if (expect(ps, ':', "prior_therapies[]") != 0) return -1;
+            if (ps->p >= ps->end || *ps->p != '"') return perr(ps, "%s: object key expected", what);
+            /* The first pass (skip_value) has validated every key, so this cannot fail. */
+            if (parse_string(ps, &key, &klen, what) != 0) return -1;
+            if (expect(ps, ':', what) != 0) return -1;
             skip_ws(ps);
-            int which = strcmp(key, "drug") == 0         ? 0
-                        : strcmp(key, "start_date") == 0 ? 1
-                        : strcmp(key, "end_date") == 0   ? 2
-                                                         : -1;
-            if (which < 0) {
-                if (skip_value(ps, 2, "prior_therapies[]") != 0) return -1;
+            size_t k = 0;
+            while (k < n_fields && strcmp(key, fields[k].name) != 0) k++;
+            if (k == n_fields) {
+                if (skip_value(ps, 2, what) != 0) return -1;
             } else {
-                if (seen[which]) return perr(ps, "prior_therapies[]: field %s appears twice", key);
-                seen[which] = true;
-                if (which == 0) {
-                    char *s;
-                    size_t n;
-                    if (is_null(ps))
-                        return perr(ps, "required field prior_therapies[].drug is null");
-                    if (parse_string_value(ps, &s, &n, "prior_therapies[].drug") != 0) return -1;
-                    t->drug = s;
-                } else if (is_null(ps)) {
-                    ps->p += 4;
-                } else if (parse_date_value(ps, which == 1 ? &t->start_date : &t->end_date,
-                                            which == 1 ? "prior_therapies[].start_date"
-                                                       : "prior_therapies[].end_date") != 0) {
-                    return -1;
-                }
+                if (seen[k]) return perr(ps, "%s: field %s appears twice", what, key);
+                seen[k] = true;
+                if (convert(ps, &fields[k], item) != 0) return -1;
             }
             skip_ws(ps);
             if (ps->p < ps->end && *ps->p == ',') {
                 ps->p++;
                 continue;
             }
-            if (expect(ps, '}', "prior_therapies[]") != 0) return -1;
+            if (expect(ps, '}', what) != 0) return -1;
             break;
         }
     }
-    if (!t->drug) return perr(ps, "required field prior_therapies[].drug is missing");
+    for (size_t k = 0; k < n_fields; k++) {
+        if (seen[k]) continue;
+        if (!fields[k].nullable) return perr(ps, "required field %s is missing", fields[k].label);
+        event_field_set_null(&fields[k], item);
+    }
     return 0;
 }
 
-static int convert(parser_t *ps, const field_t *f, event_t *ev)
+/* Converts the value at the cursor into the field of the record (event_t or array item). */
+static int convert(parser_t *ps, const event_field_t *f, char *base)
 {
-    const char *name = KEY_NAMES[f->key];
-    char *base = (char *)ev;
+    const char *name = f->label;
+    char *at = base + f->offset;
     if (is_null(ps)) {
         if (!f->nullable) return perr(ps, "required field %s is null", name);
         ps->p += 4;
-        if (f->type == F_STRING) *(const char **)(base + f->offset) = NULL;
-        if (f->has_offset) *(bool *)(base + f->has_offset) = false;
+        event_field_set_null(f, base);
         return 0;
     }
     char *s;
     size_t n;
     int64_t v;
     int sym;
+    array_ctx_t items = {f, base};
     switch (f->type) {
-    case F_STRING:
+    case EVENT_FIELD_STRING:
         if (parse_string_value(ps, &s, &n, name) != 0) return -1;
-        *(const char **)(base + f->offset) = s;
+        *(const char **)at = s;
         return 0;
-    case F_TIMESTAMP:
+    case EVENT_FIELD_TIMESTAMP:
         if (parse_string_value(ps, &s, &n, name) != 0) return -1;
-        if (timestamp_parse(s, n, (int64_t *)(base + f->offset)) != 0)
+        if (timestamp_parse(s, n, (int64_t *)at) != 0)
             return perr(ps, "field %s is not a YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM) timestamp",
                         name);
         return 0;
-    case F_DATE:
-        return parse_date_value(ps, (date_t *)(base + f->offset), name);
-    case F_INT:
+    case EVENT_FIELD_DATE:
+        return parse_date_value(ps, (date_t *)at, name);
+    case EVENT_FIELD_INT:
         if (parse_int64(ps, INT32_MIN, INT32_MAX, &v, name, "a 32-bit integer") != 0) return -1;
-        *(int32_t *)(base + f->offset) = (int32_t)v;
+        *(int32_t *)at = (int32_t)v;
         return 0;
-    case F_LONG:
+    case EVENT_FIELD_LONG:
         if (parse_int64(ps, INT64_MIN, INT64_MAX, &v, name, "a 64-bit integer") != 0) return -1;
-        *(int64_t *)(base + f->offset) = v;
-        if (f->has_offset) *(bool *)(base + f->has_offset) = true;
+        *(int64_t *)at = v;
+        if (f->nullable) *(bool *)(base + f->aux_offset) = true;
         return 0;
-    case F_ENUM_URGENCY:
-    case F_ENUM_DISEASE:
-    case F_ENUM_BRAF:
-    case F_ENUM_LYMPHO: {
+    case EVENT_FIELD_ENUM:
         if (parse_string_value(ps, &s, &n, name) != 0) return -1;
-        int rc = f->type == F_ENUM_URGENCY   ? urgency_from_name(s, n, &sym)
-                 : f->type == F_ENUM_DISEASE ? disease_status_from_name(s, n, &sym)
-                 : f->type == F_ENUM_BRAF    ? braf_status_from_name(s, n, &sym)
-                                             : lymphodepletion_from_name(s, n, &sym);
-        if (rc != 0) return perr(ps, "field %s has an unknown symbol", name);
-        *(int *)(base + f->offset) = sym;
+        if ((sym = event_field_symbol(f, s, n)) < 0)
+            return perr(ps, "field %s has an unknown symbol", name);
+        *(int *)at = sym;
         return 0;
-    }
-    case F_STRING_ARRAY:
-        return parse_array(ps, name, (uint32_t *)(base + f->has_offset), string_item,
-                           base + f->offset);
-    case F_THERAPY_ARRAY:
-        return parse_array(ps, name, (uint32_t *)(base + f->has_offset), therapy_item,
-                           base + f->offset);
+    case EVENT_FIELD_STRING_ARRAY:
+        return parse_array(ps, name, (uint32_t *)(base + f->aux_offset), string_item, &items);
+    case EVENT_FIELD_RECORD_ARRAY:
+        return parse_array(ps, name, (uint32_t *)(base + f->aux_offset), record_item, &items);
     }
     return -1;
 }
 
+/* Every top-level key either kind knows, built once from event.h's tables so that one scan of
+ * a short list finds a key whatever the kind (which may come last); key_of maps each kind's
+ * fields back to their keys. */
+typedef struct {
+    const char *name;
+    size_t len;
+} key_t_;
+
+#define K_KIND 0 /* the "kind" key, in no table */
+#define MAX_KEYS (1 + 2 * EVENT_MAX_FIELDS)
+static key_t_ keys[MAX_KEYS];
+static size_t n_keys;
+static size_t key_of[2][EVENT_MAX_FIELDS]; /* [event_kind_t][field index] */
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void build_keys(void)
+{
+    keys[n_keys++] = (key_t_){"kind", 4};
+    for (int kind = 0; kind < 2; kind++) {
+        size_t nf;
+        const event_field_t *fields = event_fields((event_kind_t)kind, &nf);
+        for (size_t i = 0; i < nf; i++) {
+            size_t k = 0;
+            while (k < n_keys && strcmp(keys[k].name, fields[i].name) != 0) k++;
+            if (k == n_keys) keys[n_keys++] = (key_t_){fields[i].name, strlen(fields[i].name)};
+            key_of[kind][i] = k;
+        }
+    }
+}
+
 static int key_index(const char *k, size_t n)
 {
-    for (int i = 0; i < K_COUNT; i++)
-        if (KEY_NAMES[i][0] == k[0] && strlen(KEY_NAMES[i]) == n && memcmp(KEY_NAMES[i], k, n) == 0)
-            return i;
+    for (size_t i = 0; i < n_keys; i++)
+        if (keys[i].name[0] == k[0] && keys[i].len == n && memcmp(keys[i].name, k, n) == 0)
+            return (int)i;
     return -1;
 }
 
 int json_event_parse(char *line, size_t len, event_t *out, char *err, size_t errlen)
 {
     parser_t ps = {line, line + len, err, errlen, NULL};
-    char *at[K_COUNT] = {0}; /* where each known key's value starts */
+    char *at[MAX_KEYS] = {0}; /* where each known key's value starts */
+    pthread_once(&keys_once, build_keys);
     skip_ws(&ps);
     if (ps.p >= ps.end || *ps.p != '{') return perr(&ps, "line is not a JSON object");
     ps.p++;
@@ -611,10 +514,10 @@ int json_event_parse(char *line, size_t len, event_t *out, char *err, size_t err
             skip_ws(&ps);
             int k = klen ? key_index(key, klen) : -1;
             if (k >= 0) {
-                if (at[k]) return perr(&ps, "field %s appears twice", KEY_NAMES[k]);
+                if (at[k]) return perr(&ps, "field %s appears twice", keys[k].name);
                 at[k] = ps.p;
             }
-            if (skip_value(&ps, 1, k >= 0 ? KEY_NAMES[k] : "line is not valid JSON") != 0)
+            if (skip_value(&ps, 1, k >= 0 ? keys[k].name : "line is not valid JSON") != 0)
                 return -1;
             skip_ws(&ps);
             if (ps.p < ps.end && *ps.p == ',') {
@@ -634,33 +537,29 @@ int json_event_parse(char *line, size_t len, event_t *out, char *err, size_t err
     size_t kn;
     if (*ps.p != '"') return perr(&ps, "field kind must be \"prior_auth\" or \"claim\"");
     if (parse_string(&ps, &kind, &kn, "kind") != 0) return -1;
-    const field_t *fields;
-    size_t nfields;
     memset(out, 0, sizeof *out);
     if (kn == 10 && memcmp(kind, "prior_auth", 10) == 0) {
         out->kind = EVENT_PRIOR_AUTH;
-        fields = PA_FIELDS;
-        nfields = sizeof PA_FIELDS / sizeof *PA_FIELDS;
-        ps.kind = "prior_auth";
         out->pa.birth_date = DATE_NULL;
     } else if (kn == 5 && memcmp(kind, "claim", 5) == 0) {
         out->kind = EVENT_CLAIM;
-        fields = CLAIM_FIELDS;
-        nfields = sizeof CLAIM_FIELDS / sizeof *CLAIM_FIELDS;
-        ps.kind = "claim";
     } else {
         return perr(&ps, "unknown kind (expected \"prior_auth\" or \"claim\")");
     }
+    ps.kind = event_kind_name(out->kind);
+    size_t nfields;
+    const event_field_t *fields = event_fields(out->kind, &nfields);
     /* Report the first problem in contract field order, so the message is stable. */
     for (size_t i = 0; i < nfields; i++) {
-        const field_t *f = &fields[i];
-        if (!at[f->key]) {
-            if (!f->nullable) return perr(&ps, "required field %s is missing", KEY_NAMES[f->key]);
-            if (f->type == F_STRING) *(const char **)((char *)out + f->offset) = NULL;
+        const event_field_t *f = &fields[i];
+        char *value = at[key_of[out->kind][i]];
+        if (!value) {
+            if (!f->nullable) return perr(&ps, "required field %s is missing", f->label);
+            event_field_set_null(f, out);
             continue;
         }
-        ps.p = at[f->key];
-        if (convert(&ps, f, out) != 0) return -1;
+        ps.p = value;
+        if (convert(&ps, f, (char *)out) != 0) return -1;
     }
     char inner[200];
     if (event_check_strings(out, inner, sizeof inner) != 0) return perr(&ps, "%s", inner);
@@ -843,86 +742,70 @@ static int append_string_array(buf_t *b, const char *const *items, uint32_t n)
     return rc | LIT(b, "]");
 }
 
-int json_append_event(buf_t *b, const event_t *ev)
+/* The fields of a record (event_t or array item) at base, each as `"name": value`, separated
+ * by ", ". */
+static int append_fields(buf_t *b, const event_field_t *fields, size_t n, const char *base)
 {
     int rc = 0;
-    if (ev->kind == EVENT_PRIOR_AUTH) {
-        const pa_event_t *p = &ev->pa;
-        rc |= LIT(b, "{\"kind\": \"prior_auth\", \"event_id\": ");
-        rc |= json_append_string(b, p->event_id);
-        rc |= LIT(b, ", \"pa_id\": ");
-        rc |= json_append_string(b, p->pa_id);
-        rc |= LIT(b, ", \"received_at\": ");
-        rc |= append_timestamp(b, p->received_at_ms);
-        rc |= LIT(b, ", \"urgency\": ");
-        rc |= json_append_string(b, urgency_name(p->urgency));
-        rc |= LIT(b, ", \"member_id\": ");
-        rc |= json_append_string(b, p->member_id);
-        rc |= LIT(b, ", \"birth_date\": ");
-        rc |= append_date(b, p->birth_date);
-        rc |= LIT(b, ", \"diagnosis_codes\": ");
-        rc |= append_string_array(b, p->diagnosis_codes, p->n_diagnosis_codes);
-        rc |= LIT(b, ", \"disease_status\": ");
-        rc |= json_append_string(b, disease_status_name(p->disease_status));
-        rc |= LIT(b, ", \"braf_v600\": ");
-        rc |= json_append_string(b, braf_status_name(p->braf_v600));
-        rc |= LIT(b, ", \"prior_therapies\": [");
-        for (uint32_t i = 0; i < p->n_prior_therapies; i++) {
-            if (i) rc |= LIT(b, ", ");
-            rc |= LIT(b, "{\"drug\": ");
-            rc |= json_append_string(b, p->prior_therapies[i].drug);
-            rc |= LIT(b, ", \"start_date\": ");
-            rc |= append_date(b, p->prior_therapies[i].start_date);
-            rc |= LIT(b, ", \"end_date\": ");
-            rc |= append_date(b, p->prior_therapies[i].end_date);
-            rc |= LIT(b, "}");
+    for (size_t i = 0; i < n; i++) {
+        const event_field_t *f = &fields[i];
+        const char *at = base + f->offset;
+        if (i) rc |= LIT(b, ", ");
+        rc |= json_append_string(b, f->name);
+        rc |= LIT(b, ": ");
+        if (event_field_is_null(f, base)) {
+            rc |= LIT(b, "null");
+            continue;
         }
-        rc |= LIT(b, "], \"lymphodepletion\": ");
-        rc |= json_append_string(b, lymphodepletion_name(p->lymphodepletion));
-        rc |= LIT(b, ", \"prescriber_npi\": ");
-        rc |= json_append_string(b, p->prescriber_npi);
-        rc |= LIT(b, ", \"prescriber_taxonomy\": ");
-        rc |= append_nullable_string(b, p->prescriber_taxonomy);
-        rc |= LIT(b, ", \"consulting_npi\": ");
-        rc |= append_nullable_string(b, p->consulting_npi);
-        rc |= LIT(b, ", \"consulting_taxonomy\": ");
-        rc |= append_nullable_string(b, p->consulting_taxonomy);
-        rc |= LIT(b, ", \"requested_dose_cells\": ");
-        rc |= p->has_requested_dose_cells ? append_i64(b, p->requested_dose_cells) : LIT(b, "null");
-        rc |= LIT(b, "}");
-    } else {
-        const claim_event_t *c = &ev->claim;
-        rc |= LIT(b, "{\"kind\": \"claim\", \"event_id\": ");
-        rc |= json_append_string(b, c->event_id);
-        rc |= LIT(b, ", \"claim_id\": ");
-        rc |= json_append_string(b, c->claim_id);
-        rc |= LIT(b, ", \"line_number\": ");
-        rc |= append_i64(b, c->line_number);
-        rc |= LIT(b, ", \"received_at\": ");
-        rc |= append_timestamp(b, c->received_at_ms);
-        rc |= LIT(b, ", \"member_id\": ");
-        rc |= json_append_string(b, c->member_id);
-        rc |= LIT(b, ", \"birth_date\": ");
-        rc |= append_date(b, c->birth_date);
-        rc |= LIT(b, ", \"service_date\": ");
-        rc |= append_date(b, c->service_date);
-        rc |= LIT(b, ", \"hcpcs_code\": ");
-        rc |= json_append_string(b, c->hcpcs_code);
-        rc |= LIT(b, ", \"ndc\": ");
-        rc |= append_nullable_string(b, c->ndc);
-        rc |= LIT(b, ", \"units\": ");
-        rc |= append_i64(b, c->units);
-        rc |= LIT(b, ", \"dose_viable_cells\": ");
-        rc |= c->has_dose_viable_cells ? append_i64(b, c->dose_viable_cells) : LIT(b, "null");
-        rc |= LIT(b, ", \"diagnosis_codes\": ");
-        rc |= append_string_array(b, c->diagnosis_codes, c->n_diagnosis_codes);
-        rc |= LIT(b, ", \"rendering_npi\": ");
-        rc |= json_append_string(b, c->rendering_npi);
-        rc |= LIT(b, ", \"authorization_id\": ");
-        rc |= append_nullable_string(b, c->authorization_id);
-        rc |= LIT(b, ", \"billed_amount_cents\": ");
-        rc |= append_i64(b, c->billed_amount_cents);
-        rc |= LIT(b, "}");
+        uint32_t count = 0;
+        if (f->type == EVENT_FIELD_STRING_ARRAY || f->type == EVENT_FIELD_RECORD_ARRAY)
+            count = *(const uint32_t *)(base + f->aux_offset);
+        switch (f->type) {
+        case EVENT_FIELD_STRING:
+            rc |= json_append_string(b, *(const char *const *)at);
+            break;
+        case EVENT_FIELD_TIMESTAMP:
+            rc |= append_timestamp(b, *(const int64_t *)at);
+            break;
+        case EVENT_FIELD_DATE:
+            rc |= append_date(b, *(const date_t *)at);
+            break;
+        case EVENT_FIELD_INT:
+            rc |= append_i64(b, *(const int32_t *)at);
+            break;
+        case EVENT_FIELD_LONG:
+            rc |= append_i64(b, *(const int64_t *)at);
+            break;
+        case EVENT_FIELD_ENUM:
+            rc |= json_append_string(b, f->symbols[*(const int *)at]);
+            break;
+        case EVENT_FIELD_STRING_ARRAY:
+            rc |= append_string_array(b, (const char *const *)at, count);
+            break;
+        case EVENT_FIELD_RECORD_ARRAY:
+            rc |= LIT(b, "[");
+            for (uint32_t k = 0; k < count; k++) {
+                if (k) rc |= LIT(b, ", ");
+                rc |= LIT(b, "{");
+                rc |= append_fields(b, f->item_fields, f->n_item_fields, at + k * f->item_size);
+                rc |= LIT(b, "}");
+            }
+            rc |= LIT(b, "]");
+            break;
+        }
     }
+    return rc;
+}
+
+int json_append_event(buf_t *b, const event_t *ev)
+{
+    size_t n;
+    const event_field_t *fields = event_fields(ev->kind, &n);
+    int rc = LIT(b, "{\"kind\": ");
+    rc |= json_append_string(
+        b, event_kind_name(ev->kind == EVENT_PRIOR_AUTH ? EVENT_PRIOR_AUTH : EVENT_CLAIM));
+    rc |= LIT(b, ", ");
+    rc |= append_fields(b, fields, n, (const char *)ev);
+    rc |= LIT(b, "}");
     return rc ? -1 : 0;
 }

@@ -726,43 +726,193 @@ START_TEST(test_event_check_strings)
 }
 END_TEST
 
-static void expect_symbol(int (*fn)(const char *, size_t, int *), const char *name, int want)
+/* ---- event_fingerprint and event_check_strings against the field table (event.h) ----
+ * Both name every field by hand (they run for every event); these walk the table the decoders
+ * walk, so a field added there and not to them fails here. */
+
+/* A base event of the kind with every array holding one item. */
+static void base_event(event_t *ev, event_kind_t kind)
 {
-    int out = -99;
-    int rc = fn(name, strlen(name), &out);
-    if (want < 0)
-        ck_assert_msg(rc == -1, "\"%s\" should be an unknown symbol", name);
+    if (kind == EVENT_PRIOR_AUTH)
+        pa_base(ev, "e-1", "PA-1", "MEM-1");
     else
-        ck_assert_msg(rc == 0 && out == want, "\"%s\" → rc %d value %d, expected %d", name, rc, out,
-                      want);
+        claim_base(ev, "c-1", "CLM-1", 1, "MEM-1", "PA-1");
+}
+
+typedef void (*slot_fn)(const event_field_t *f, char *base, const char *label, void *ctx);
+
+/* Calls fn for every value of the record at base: each field, an array's first item (label
+ * item_label) and each field of a record array's first item. */
+static void each_slot(const event_field_t *fields, size_t n, char *base, slot_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        const event_field_t *f = &fields[i];
+        fn(f, base, f->label, ctx);
+        bool array = f->type == EVENT_FIELD_STRING_ARRAY || f->type == EVENT_FIELD_RECORD_ARRAY;
+        ck_assert_msg(!array || *(uint32_t *)(base + f->aux_offset) > 0,
+                      "test bug: the base event has no %s", f->name);
+        if (f->type == EVENT_FIELD_RECORD_ARRAY)
+            each_slot(f->item_fields, f->n_item_fields, base + f->offset, fn, ctx);
+    }
+}
+
+/* Changes the value in place (an array: its count, or its first string). */
+static void change(const event_field_t *f, char *base, bool item)
+{
+    char *at = base + f->offset;
+    switch (f->type) {
+    case EVENT_FIELD_STRING:
+        *(const char **)at = *(const char **)at ? NULL : "changed";
+        break;
+    case EVENT_FIELD_TIMESTAMP:
+    case EVENT_FIELD_LONG:
+        if (f->nullable)
+            *(bool *)(base + f->aux_offset) ^= true;
+        else
+            *(int64_t *)at += 1;
+        break;
+    case EVENT_FIELD_DATE:
+        *(date_t *)at = *(date_t *)at == DATE_NULL ? ymd(2020, 1, 1) : *(date_t *)at + 1;
+        break;
+    case EVENT_FIELD_INT:
+        *(int32_t *)at += 1;
+        break;
+    case EVENT_FIELD_ENUM:
+        *(int *)at = (*(int *)at + 1) % f->n_symbols;
+        break;
+    case EVENT_FIELD_STRING_ARRAY:
+        if (item)
+            ((const char **)at)[0] = "changed";
+        else
+            *(uint32_t *)(base + f->aux_offset) += 1;
+        break;
+    case EVENT_FIELD_RECORD_ARRAY:
+        *(uint32_t *)(base + f->aux_offset) += 1;
+        break;
+    }
+}
+
+typedef struct {
+    event_t *ev;
+    uint64_t base_fp;
+    int seen;
+} fp_ctx_t;
+
+static void fingerprint_changes(const event_field_t *f, char *base, const char *label, void *ctx)
+{
+    fp_ctx_t *c = ctx;
+    for (int item = 0; item < (f->type == EVENT_FIELD_STRING_ARRAY ? 2 : 1); item++) {
+        event_t saved = *c->ev;
+        change(f, base, item);
+        ck_assert_msg(event_fingerprint(c->ev) != c->base_fp,
+                      "%s %s: changing it leaves the fingerprint as it was",
+                      event_kind_name(c->ev->kind), item ? f->item_label : label);
+        *c->ev = saved;
+        c->seen++;
+    }
+}
+
+START_TEST(test_fingerprint_covers_every_field)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        event_t ev;
+        base_event(&ev, (event_kind_t)kind);
+        fp_ctx_t c = {&ev, event_fingerprint(&ev), 0};
+        size_t n;
+        const event_field_t *fields = event_fields((event_kind_t)kind, &n);
+        each_slot(fields, n, (char *)&ev, fingerprint_changes, &c);
+        ck_assert_int_ge(c.seen, (int)n);
+    }
+}
+END_TEST
+
+typedef struct {
+    event_t *ev;
+    const char *too_long;
+    int strings;
+} strings_ctx_t;
+
+static void string_checked(const event_field_t *f, char *base, const char *label, void *ctx)
+{
+    strings_ctx_t *c = ctx;
+    if (f->type != EVENT_FIELD_STRING && f->type != EVENT_FIELD_STRING_ARRAY) return;
+    const char **slot = (const char **)(base + f->offset); /* an array: its first item */
+    const char *what = f->type == EVENT_FIELD_STRING ? label : f->item_label;
+    const char *saved = *slot;
+    char err[256] = "";
+    *slot = c->too_long;
+    ck_assert_msg(event_check_strings(c->ev, err, sizeof err) == -1,
+                  "%s %s: a 129-byte value passes the check", event_kind_name(c->ev->kind), what);
+    ck_assert_msg(strstr(err, what) != NULL, "%s: message \"%s\" does not name it", what, err);
+    *slot = "\xff";
+    ck_assert_msg(event_check_strings(c->ev, err, sizeof err) == -1,
+                  "%s %s: invalid UTF-8 passes the check", event_kind_name(c->ev->kind), what);
+    *slot = saved;
+    c->strings++;
+}
+
+START_TEST(test_check_strings_covers_every_string)
+{
+    char s129[130];
+    memset(s129, 'A', 129);
+    s129[129] = '\0';
+    for (int kind = 0; kind < 2; kind++) {
+        event_t ev;
+        base_event(&ev, (event_kind_t)kind);
+        strings_ctx_t c = {&ev, s129, 0};
+        size_t n;
+        const event_field_t *fields = event_fields((event_kind_t)kind, &n);
+        each_slot(fields, n, (char *)&ev, string_checked, &c);
+        ck_assert_int_eq(c.strings, kind == EVENT_PRIOR_AUTH ? 9 : 8);
+    }
+}
+END_TEST
+
+/* The PA field of that name in the event's field table (event.h), which both decoders read. */
+static const event_field_t *pa_field(const char *name)
+{
+    size_t n;
+    const event_field_t *fields = event_fields(EVENT_PRIOR_AUTH, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].name, name) == 0) return &fields[i];
+    ck_abort_msg("no PA field %s", name);
+    return NULL;
+}
+
+static void expect_symbol(const char *field, const char *name, int want)
+{
+    int out = event_field_symbol(pa_field(field), name, strlen(name));
+    if (want < 0)
+        ck_assert_msg(out == -1, "\"%s\" should be an unknown symbol", name);
+    else
+        ck_assert_msg(out == want, "\"%s\" → %d, expected %d", name, out, want);
 }
 
 START_TEST(test_enum_symbols)
 {
-    expect_symbol(urgency_from_name, "STANDARD", URGENCY_STANDARD);
-    expect_symbol(urgency_from_name, "EXPEDITED", URGENCY_EXPEDITED);
-    expect_symbol(urgency_from_name, "standard", -1);
-    expect_symbol(urgency_from_name, "URGENT", -1);
-    expect_symbol(urgency_from_name, "", -1);
-    expect_symbol(disease_status_from_name, "RESECTABLE", DISEASE_RESECTABLE);
-    expect_symbol(disease_status_from_name, "UNRESECTABLE", DISEASE_UNRESECTABLE);
-    expect_symbol(disease_status_from_name, "METASTATIC", DISEASE_METASTATIC);
-    expect_symbol(disease_status_from_name, "UNKNOWN", DISEASE_UNKNOWN);
-    expect_symbol(disease_status_from_name, "METASTATIC ", -1);
-    expect_symbol(braf_status_from_name, "POSITIVE", BRAF_POSITIVE);
-    expect_symbol(braf_status_from_name, "NEGATIVE", BRAF_NEGATIVE);
-    expect_symbol(braf_status_from_name, "UNKNOWN", BRAF_UNKNOWN);
-    expect_symbol(braf_status_from_name, "POS", -1);
-    expect_symbol(lymphodepletion_from_name, "RECEIVED", LYMPHODEPLETION_RECEIVED);
-    expect_symbol(lymphodepletion_from_name, "PLANNED", LYMPHODEPLETION_PLANNED);
-    expect_symbol(lymphodepletion_from_name, "NOT_PLANNED", LYMPHODEPLETION_NOT_PLANNED);
-    expect_symbol(lymphodepletion_from_name, "UNKNOWN", LYMPHODEPLETION_UNKNOWN);
-    expect_symbol(lymphodepletion_from_name, "NOT PLANNED", -1);
+    expect_symbol("urgency", "STANDARD", URGENCY_STANDARD);
+    expect_symbol("urgency", "EXPEDITED", URGENCY_EXPEDITED);
+    expect_symbol("urgency", "standard", -1);
+    expect_symbol("urgency", "URGENT", -1);
+    expect_symbol("urgency", "", -1);
+    expect_symbol("disease_status", "RESECTABLE", DISEASE_RESECTABLE);
+    expect_symbol("disease_status", "UNRESECTABLE", DISEASE_UNRESECTABLE);
+    expect_symbol("disease_status", "METASTATIC", DISEASE_METASTATIC);
+    expect_symbol("disease_status", "UNKNOWN", DISEASE_UNKNOWN);
+    expect_symbol("disease_status", "METASTATIC ", -1);
+    expect_symbol("braf_v600", "POSITIVE", BRAF_POSITIVE);
+    expect_symbol("braf_v600", "NEGATIVE", BRAF_NEGATIVE);
+    expect_symbol("braf_v600", "UNKNOWN", BRAF_UNKNOWN);
+    expect_symbol("braf_v600", "POS", -1);
+    expect_symbol("lymphodepletion", "RECEIVED", LYMPHODEPLETION_RECEIVED);
+    expect_symbol("lymphodepletion", "PLANNED", LYMPHODEPLETION_PLANNED);
+    expect_symbol("lymphodepletion", "NOT_PLANNED", LYMPHODEPLETION_NOT_PLANNED);
+    expect_symbol("lymphodepletion", "UNKNOWN", LYMPHODEPLETION_UNKNOWN);
+    expect_symbol("lymphodepletion", "NOT PLANNED", -1);
     /* a prefix of a symbol given by length is not the symbol */
-    int out = -99;
-    ck_assert_int_eq(lymphodepletion_from_name("PLANNEDX", 7, &out), 0);
-    ck_assert_int_eq(out, LYMPHODEPLETION_PLANNED);
-    ck_assert_int_eq(lymphodepletion_from_name("PLANNED", 6, &out), -1);
+    const event_field_t *lympho = pa_field("lymphodepletion");
+    ck_assert_int_eq(event_field_symbol(lympho, "PLANNEDX", 7), LYMPHODEPLETION_PLANNED);
+    ck_assert_int_eq(event_field_symbol(lympho, "PLANNED", 6), -1);
     ck_assert_str_eq(urgency_name(URGENCY_EXPEDITED), "EXPEDITED");
     ck_assert_str_eq(disease_status_name(DISEASE_UNRESECTABLE), "UNRESECTABLE");
     ck_assert_str_eq(braf_status_name(BRAF_NEGATIVE), "NEGATIVE");
@@ -817,6 +967,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_utf8_valid);
     tcase_add_test(tc, test_event_check_strings);
     tcase_add_test(tc, test_enum_symbols);
+    tcase_add_test(tc, test_fingerprint_covers_every_field);
+    tcase_add_test(tc, test_check_strings_covers_every_string);
     suite_add_tcase(s, tc);
     return s;
 }
