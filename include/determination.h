@@ -134,6 +134,16 @@ const char *reason_code_name(reason_code_t code);
 /** @returns 0 and sets *out for a known reason code name, else -1. */
 int reason_code_from_name(const char *s, reason_code_t *out);
 int criterion_status_from_name(const char *s, criterion_status_t *out);
+/** A reason a kind of determination can give, and the criterion it is given under. */
+typedef struct {
+    reason_code_t code;
+    int criterion; /**< pa_criterion_t or claim_criterion_t, by the kind */
+} kind_reason_t;
+/**
+ * @brief The reasons a kind can give (contract §6 for a PA, §7 for a claim), in the contract's
+ * order. @returns the list and sets *n.
+ */
+const kind_reason_t *kind_reasons(event_kind_t kind, size_t *n);
 /** @returns the criterion a reason code belongs to for a kind (each code has one), or -1. */
 int reason_criterion(event_kind_t kind, reason_code_t code);
 int outcome_from_name(const char *s, outcome_t *out);

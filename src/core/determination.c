@@ -64,49 +64,60 @@ int reason_code_from_name(const char *s, reason_code_t *out)
     return -1;
 }
 
+/* Which reasons each kind gives, under which criterion, in the contract's order. */
+static const kind_reason_t PA_REASONS[] = {
+    {REASON_NO_POLICY_IN_EFFECT, PA_POLICY},
+    {REASON_DX_NOT_COVERED, PA_INDICATION},
+    {REASON_DX_MISSING, PA_INDICATION},
+    {REASON_AGE_UNDER_18, PA_1A},
+    {REASON_BIRTH_DATE_INVALID, PA_1A},
+    {REASON_DISEASE_RESECTABLE, PA_1B},
+    {REASON_DISEASE_STATUS_UNKNOWN, PA_1B},
+    {REASON_NO_PRIOR_PD1_PDL1, PA_1C},
+    {REASON_NO_PRIOR_BRAF_INHIBITOR, PA_1D},
+    {REASON_BRAF_STATUS_UNKNOWN, PA_1D},
+    {REASON_LYMPHODEPLETION_NOT_PLANNED, PA_1E},
+    {REASON_LYMPHODEPLETION_UNKNOWN, PA_1E},
+    {REASON_PRIOR_AMTAGVI, PA_1F},
+    {REASON_PRESCRIBER_NOT_ONCOLOGIST, PA_1G},
+    {REASON_PRESCRIBER_NPI_INVALID, PA_1G},
+    {REASON_PRESCRIBER_TAXONOMY_MISSING, PA_1G},
+    {REASON_DOSE_OUT_OF_RANGE, PA_DOSE},
+};
+
+static const kind_reason_t CLAIM_REASONS[] = {
+    {REASON_NO_POLICY_IN_EFFECT, CLAIM_POLICY},
+    {REASON_DUPLICATE_CLAIM_LINE, CLAIM_DUPLICATE},
+    {REASON_HCPCS_NOT_COVERED, CLAIM_HCPCS},
+    {REASON_DX_MISSING, CLAIM_DIAGNOSIS},
+    {REASON_DX_NOT_COVERED, CLAIM_DIAGNOSIS},
+    {REASON_UNITS_INVALID, CLAIM_UNITS},
+    {REASON_UNITS_EXCEED_SINGLE_DOSE, CLAIM_UNITS},
+    {REASON_DOSE_NOT_REPORTED, CLAIM_DOSE},
+    {REASON_DOSE_OUT_OF_RANGE, CLAIM_DOSE},
+    {REASON_AUTH_NOT_FOUND, CLAIM_AUTHORIZATION},
+    {REASON_AUTH_PENDING, CLAIM_AUTHORIZATION},
+    {REASON_AUTH_EXPIRED, CLAIM_AUTHORIZATION},
+    {REASON_AUTH_NOT_VALID_ON_SERVICE_DATE, CLAIM_AUTHORIZATION},
+    {REASON_AUTH_DENIED, CLAIM_AUTHORIZATION},
+    {REASON_AUTH_MISSING, CLAIM_AUTHORIZATION},
+    {REASON_PRIOR_DOSE_PAID, CLAIM_SINGLE_DOSE},
+};
+
+const kind_reason_t *kind_reasons(event_kind_t kind, size_t *n)
+{
+    bool pa = kind == EVENT_PRIOR_AUTH;
+    *n = pa ? sizeof PA_REASONS / sizeof *PA_REASONS : sizeof CLAIM_REASONS / sizeof *CLAIM_REASONS;
+    return pa ? PA_REASONS : CLAIM_REASONS;
+}
+
 int reason_criterion(event_kind_t kind, reason_code_t code)
 {
-    if (kind == EVENT_PRIOR_AUTH) {
-        switch (code) {
-        case REASON_NO_POLICY_IN_EFFECT: return PA_POLICY;
-        case REASON_DX_NOT_COVERED:
-        case REASON_DX_MISSING: return PA_INDICATION;
-        case REASON_AGE_UNDER_18:
-        case REASON_BIRTH_DATE_INVALID: return PA_1A;
-        case REASON_DISEASE_RESECTABLE:
-        case REASON_DISEASE_STATUS_UNKNOWN: return PA_1B;
-        case REASON_NO_PRIOR_PD1_PDL1: return PA_1C;
-        case REASON_NO_PRIOR_BRAF_INHIBITOR:
-        case REASON_BRAF_STATUS_UNKNOWN: return PA_1D;
-        case REASON_LYMPHODEPLETION_NOT_PLANNED:
-        case REASON_LYMPHODEPLETION_UNKNOWN: return PA_1E;
-        case REASON_PRIOR_AMTAGVI: return PA_1F;
-        case REASON_PRESCRIBER_NOT_ONCOLOGIST:
-        case REASON_PRESCRIBER_NPI_INVALID:
-        case REASON_PRESCRIBER_TAXONOMY_MISSING: return PA_1G;
-        case REASON_DOSE_OUT_OF_RANGE: return PA_DOSE;
-        default: return -1;
-        }
-    }
-    switch (code) {
-    case REASON_NO_POLICY_IN_EFFECT: return CLAIM_POLICY;
-    case REASON_DUPLICATE_CLAIM_LINE: return CLAIM_DUPLICATE;
-    case REASON_HCPCS_NOT_COVERED: return CLAIM_HCPCS;
-    case REASON_DX_MISSING:
-    case REASON_DX_NOT_COVERED: return CLAIM_DIAGNOSIS;
-    case REASON_UNITS_INVALID:
-    case REASON_UNITS_EXCEED_SINGLE_DOSE: return CLAIM_UNITS;
-    case REASON_DOSE_NOT_REPORTED:
-    case REASON_DOSE_OUT_OF_RANGE: return CLAIM_DOSE;
-    case REASON_AUTH_NOT_FOUND:
-    case REASON_AUTH_PENDING:
-    case REASON_AUTH_EXPIRED:
-    case REASON_AUTH_NOT_VALID_ON_SERVICE_DATE:
-    case REASON_AUTH_DENIED:
-    case REASON_AUTH_MISSING: return CLAIM_AUTHORIZATION;
-    case REASON_PRIOR_DOSE_PAID: return CLAIM_SINGLE_DOSE;
-    default: return -1;
-    }
+    size_t n;
+    const kind_reason_t *r = kind_reasons(kind, &n);
+    for (size_t i = 0; i < n; i++)
+        if (r[i].code == code) return r[i].criterion;
+    return -1;
 }
 
 int criterion_status_from_name(const char *s, criterion_status_t *out)

@@ -163,69 +163,27 @@ static int copy_code(json_t *v, char *dst, size_t cap, const char *path, const c
 
 static int load_reasons(policy_t *p, json_t *reasons, char *err, size_t errlen)
 {
-    /* Which codes each kind can produce: contract §6 for PAs, §7 for claims. */
-    static const reason_code_t pa_codes[] = {REASON_NO_POLICY_IN_EFFECT,
-                                             REASON_DX_NOT_COVERED,
-                                             REASON_DX_MISSING,
-                                             REASON_AGE_UNDER_18,
-                                             REASON_BIRTH_DATE_INVALID,
-                                             REASON_DISEASE_RESECTABLE,
-                                             REASON_DISEASE_STATUS_UNKNOWN,
-                                             REASON_NO_PRIOR_PD1_PDL1,
-                                             REASON_NO_PRIOR_BRAF_INHIBITOR,
-                                             REASON_BRAF_STATUS_UNKNOWN,
-                                             REASON_LYMPHODEPLETION_NOT_PLANNED,
-                                             REASON_LYMPHODEPLETION_UNKNOWN,
-                                             REASON_PRIOR_AMTAGVI,
-                                             REASON_PRESCRIBER_NOT_ONCOLOGIST,
-                                             REASON_PRESCRIBER_NPI_INVALID,
-                                             REASON_PRESCRIBER_TAXONOMY_MISSING,
-                                             REASON_DOSE_OUT_OF_RANGE};
-    static const reason_code_t claim_codes[] = {REASON_NO_POLICY_IN_EFFECT,
-                                                REASON_DUPLICATE_CLAIM_LINE,
-                                                REASON_HCPCS_NOT_COVERED,
-                                                REASON_DX_MISSING,
-                                                REASON_DX_NOT_COVERED,
-                                                REASON_UNITS_INVALID,
-                                                REASON_UNITS_EXCEED_SINGLE_DOSE,
-                                                REASON_DOSE_NOT_REPORTED,
-                                                REASON_DOSE_OUT_OF_RANGE,
-                                                REASON_AUTH_NOT_FOUND,
-                                                REASON_AUTH_PENDING,
-                                                REASON_AUTH_EXPIRED,
-                                                REASON_AUTH_NOT_VALID_ON_SERVICE_DATE,
-                                                REASON_AUTH_DENIED,
-                                                REASON_AUTH_MISSING,
-                                                REASON_PRIOR_DOSE_PAID};
-    static const struct {
-        const char *key;
-        event_kind_t kind;
-        const reason_code_t *codes;
-        size_t n;
-    } kinds[] = {{"prior_auth", EVENT_PRIOR_AUTH, pa_codes, sizeof pa_codes / sizeof *pa_codes},
-                 {"claim", EVENT_CLAIM, claim_codes, sizeof claim_codes / sizeof *claim_codes}};
-
     if (!json_is_object(reasons)) return fail(err, errlen, "reasons: missing or not an object");
-    for (size_t k = 0; k < 2; k++) {
+    for (int k = 0; k < 2; k++) {
+        const event_kind_t kind = (event_kind_t)k;
+        const char *key = event_kind_name(kind); /* the file's keys are the kinds' names */
         char path[64];
-        json_t *table = json_object_get(reasons, kinds[k].key);
+        json_t *table = json_object_get(reasons, key);
         if (!json_is_object(table))
-            return fail(err, errlen, "reasons.%s: missing or not an object", kinds[k].key);
+            return fail(err, errlen, "reasons.%s: missing or not an object", key);
         const char *name;
         json_t *entry;
         json_object_foreach(table, name, entry)
         {
             reason_code_t code;
-            snprintf(path, sizeof path, "reasons.%s.%s", kinds[k].key, name);
+            snprintf(path, sizeof path, "reasons.%s.%s", key, name);
             if (reason_code_from_name(name, &code) != 0)
                 return fail(err, errlen, "%s: unknown reason code", path);
-            bool allowed = false;
-            for (size_t i = 0; i < kinds[k].n; i++) allowed |= kinds[k].codes[i] == code;
-            if (!allowed)
-                return fail(err, errlen, "%s: this code is never given for a %s", path,
-                            kinds[k].key);
+            /* Only the codes the kind can give (contract §6 for PAs, §7 for claims). */
+            if (reason_criterion(kind, code) < 0)
+                return fail(err, errlen, "%s: this code is never given for a %s", path, key);
             if (!json_is_object(entry)) return fail(err, errlen, "%s: must be an object", path);
-            reason_info_t *info = &p->reasons[kinds[k].kind][code];
+            reason_info_t *info = &p->reasons[kind][code];
             json_t *msg = json_object_get(entry, "message");
             if (!json_is_string(msg) || json_string_length(msg) == 0)
                 return fail(err, errlen, "%s.message: missing or empty", path);
@@ -240,18 +198,19 @@ static int load_reasons(policy_t *p, json_t *reasons, char *err, size_t errlen)
                 return -1;
             /* Contract §6: PA reasons carry no claim adjustment codes; §7: every claim reason
              * has a group and a CARC. */
-            if (kinds[k].kind == EVENT_PRIOR_AUTH &&
-                (info->group[0] || info->carc[0] || info->rarc[0]))
+            if (kind == EVENT_PRIOR_AUTH && (info->group[0] || info->carc[0] || info->rarc[0]))
                 return fail(err, errlen, "%s: prior_auth reasons carry no group, carc or rarc",
                             path);
-            if (kinds[k].kind == EVENT_CLAIM && (!info->group[0] || !info->carc[0]))
+            if (kind == EVENT_CLAIM && (!info->group[0] || !info->carc[0]))
                 return fail(err, errlen, "%s: a claim reason needs a group and a carc", path);
             info->present = true;
         }
-        for (size_t i = 0; i < kinds[k].n; i++)
-            if (!p->reasons[kinds[k].kind][kinds[k].codes[i]].present)
-                return fail(err, errlen, "reasons.%s.%s: missing", kinds[k].key,
-                            reason_code_name(kinds[k].codes[i]));
+        size_t n;
+        const kind_reason_t *given = kind_reasons(kind, &n);
+        for (size_t i = 0; i < n; i++)
+            if (!p->reasons[kind][given[i].code].present)
+                return fail(err, errlen, "reasons.%s.%s: missing", key,
+                            reason_code_name(given[i].code));
     }
     return 0;
 }

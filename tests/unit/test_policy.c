@@ -129,48 +129,113 @@ END_TEST
 
 /* ---- §6 / §7 reason table ---- */
 
-START_TEST(test_claim_reason_table)
+/* The contract's reason tables, the one place the tests state them: §6 lists the reasons a PA
+ * gives (no group, CARC or RARC), §7 those of a claim with their codes; each under its
+ * criterion, in the contract's order. */
+static const struct {
+    event_kind_t kind;
+    reason_code_t code;
+    int criterion;
+    const char *group, *carc, *rarc;
+} CONTRACT_REASONS[] = {
+    {EVENT_PRIOR_AUTH, REASON_NO_POLICY_IN_EFFECT, PA_POLICY, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_DX_NOT_COVERED, PA_INDICATION, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_DX_MISSING, PA_INDICATION, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_AGE_UNDER_18, PA_1A, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_BIRTH_DATE_INVALID, PA_1A, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_DISEASE_RESECTABLE, PA_1B, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_DISEASE_STATUS_UNKNOWN, PA_1B, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_NO_PRIOR_PD1_PDL1, PA_1C, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_NO_PRIOR_BRAF_INHIBITOR, PA_1D, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_BRAF_STATUS_UNKNOWN, PA_1D, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_LYMPHODEPLETION_NOT_PLANNED, PA_1E, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_LYMPHODEPLETION_UNKNOWN, PA_1E, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_PRIOR_AMTAGVI, PA_1F, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_PRESCRIBER_NOT_ONCOLOGIST, PA_1G, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_PRESCRIBER_NPI_INVALID, PA_1G, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_PRESCRIBER_TAXONOMY_MISSING, PA_1G, "", "", ""},
+    {EVENT_PRIOR_AUTH, REASON_DOSE_OUT_OF_RANGE, PA_DOSE, "", "", ""},
+    {EVENT_CLAIM, REASON_NO_POLICY_IN_EFFECT, CLAIM_POLICY, "OA", "133", ""},
+    {EVENT_CLAIM, REASON_DUPLICATE_CLAIM_LINE, CLAIM_DUPLICATE, "OA", "18", ""},
+    {EVENT_CLAIM, REASON_HCPCS_NOT_COVERED, CLAIM_HCPCS, "CO", "96", "N130"},
+    {EVENT_CLAIM, REASON_DX_MISSING, CLAIM_DIAGNOSIS, "CO", "16", "M76"},
+    {EVENT_CLAIM, REASON_DX_NOT_COVERED, CLAIM_DIAGNOSIS, "CO", "167", ""},
+    {EVENT_CLAIM, REASON_UNITS_INVALID, CLAIM_UNITS, "CO", "16", "M53"},
+    {EVENT_CLAIM, REASON_UNITS_EXCEED_SINGLE_DOSE, CLAIM_UNITS, "CO", "151", ""},
+    {EVENT_CLAIM, REASON_DOSE_NOT_REPORTED, CLAIM_DOSE, "CO", "16", "N350"},
+    {EVENT_CLAIM, REASON_DOSE_OUT_OF_RANGE, CLAIM_DOSE, "CO", "153", ""},
+    {EVENT_CLAIM, REASON_AUTH_NOT_FOUND, CLAIM_AUTHORIZATION, "CO", "197", "M62"},
+    {EVENT_CLAIM, REASON_AUTH_PENDING, CLAIM_AUTHORIZATION, "OA", "133", ""},
+    {EVENT_CLAIM, REASON_AUTH_EXPIRED, CLAIM_AUTHORIZATION, "CO", "302", ""},
+    {EVENT_CLAIM, REASON_AUTH_NOT_VALID_ON_SERVICE_DATE, CLAIM_AUTHORIZATION, "CO", "197", "N54"},
+    {EVENT_CLAIM, REASON_AUTH_DENIED, CLAIM_AUTHORIZATION, "CO", "39", ""},
+    {EVENT_CLAIM, REASON_AUTH_MISSING, CLAIM_AUTHORIZATION, "CO", "197", ""},
+    {EVENT_CLAIM, REASON_PRIOR_DOSE_PAID, CLAIM_SINGLE_DOSE, "CO", "119", ""},
+};
+#define N_CONTRACT_REASONS (sizeof CONTRACT_REASONS / sizeof CONTRACT_REASONS[0])
+
+/* kind_reasons() and reason_criterion(), which the policy loader and the store go by, are
+ * exactly the contract's lists. */
+START_TEST(test_kind_reasons_are_the_contract)
 {
-    assert_reason_info(EVENT_CLAIM, REASON_NO_POLICY_IN_EFFECT, "OA", "133", "");
-    assert_reason_info(EVENT_CLAIM, REASON_DUPLICATE_CLAIM_LINE, "OA", "18", "");
-    assert_reason_info(EVENT_CLAIM, REASON_HCPCS_NOT_COVERED, "CO", "96", "N130");
-    assert_reason_info(EVENT_CLAIM, REASON_DX_MISSING, "CO", "16", "M76");
-    assert_reason_info(EVENT_CLAIM, REASON_DX_NOT_COVERED, "CO", "167", "");
-    assert_reason_info(EVENT_CLAIM, REASON_UNITS_INVALID, "CO", "16", "M53");
-    assert_reason_info(EVENT_CLAIM, REASON_UNITS_EXCEED_SINGLE_DOSE, "CO", "151", "");
-    assert_reason_info(EVENT_CLAIM, REASON_DOSE_NOT_REPORTED, "CO", "16", "N350");
-    assert_reason_info(EVENT_CLAIM, REASON_DOSE_OUT_OF_RANGE, "CO", "153", "");
-    assert_reason_info(EVENT_CLAIM, REASON_AUTH_NOT_FOUND, "CO", "197", "M62");
-    assert_reason_info(EVENT_CLAIM, REASON_AUTH_PENDING, "OA", "133", "");
-    assert_reason_info(EVENT_CLAIM, REASON_AUTH_EXPIRED, "CO", "302", "");
-    assert_reason_info(EVENT_CLAIM, REASON_AUTH_NOT_VALID_ON_SERVICE_DATE, "CO", "197", "N54");
-    assert_reason_info(EVENT_CLAIM, REASON_AUTH_DENIED, "CO", "39", "");
-    assert_reason_info(EVENT_CLAIM, REASON_AUTH_MISSING, "CO", "197", "");
-    assert_reason_info(EVENT_CLAIM, REASON_PRIOR_DOSE_PAID, "CO", "119", "");
+    for (int k = 0; k < 2; k++) {
+        size_t n, at = 0;
+        const kind_reason_t *given = kind_reasons((event_kind_t)k, &n);
+        for (size_t i = 0; i < N_CONTRACT_REASONS; i++) {
+            if (CONTRACT_REASONS[i].kind != (event_kind_t)k) continue;
+            ck_assert_msg(at < n, "%s gives no %s", event_kind_name((event_kind_t)k),
+                          reason_code_name(CONTRACT_REASONS[i].code));
+            ck_assert_msg(given[at].code == CONTRACT_REASONS[i].code &&
+                              given[at].criterion == CONTRACT_REASONS[i].criterion,
+                          "%s reason %zu is %s under %s, expected %s under %s",
+                          event_kind_name((event_kind_t)k), at, reason_code_name(given[at].code),
+                          criterion_name((event_kind_t)k, given[at].criterion),
+                          reason_code_name(CONTRACT_REASONS[i].code),
+                          criterion_name((event_kind_t)k, CONTRACT_REASONS[i].criterion));
+            at++;
+        }
+        ck_assert_uint_eq(at, n);
+        for (int c = 0; c < REASON_COUNT; c++) {
+            int crit = -1;
+            for (size_t i = 0; i < n; i++)
+                if (given[i].code == (reason_code_t)c) crit = given[i].criterion;
+            ck_assert_int_eq(reason_criterion((event_kind_t)k, (reason_code_t)c), crit);
+        }
+    }
 }
 END_TEST
 
-START_TEST(test_pa_reason_table)
+/* The policy's entry for a reason has these codes and a message. */
+static void assert_reason_info(event_kind_t kind, reason_code_t code, const char *group,
+                               const char *carc, const char *rarc)
 {
-    static const reason_code_t pa[] = {REASON_NO_POLICY_IN_EFFECT,
-                                       REASON_DX_NOT_COVERED,
-                                       REASON_DX_MISSING,
-                                       REASON_AGE_UNDER_18,
-                                       REASON_BIRTH_DATE_INVALID,
-                                       REASON_DISEASE_RESECTABLE,
-                                       REASON_DISEASE_STATUS_UNKNOWN,
-                                       REASON_NO_PRIOR_PD1_PDL1,
-                                       REASON_NO_PRIOR_BRAF_INHIBITOR,
-                                       REASON_BRAF_STATUS_UNKNOWN,
-                                       REASON_LYMPHODEPLETION_NOT_PLANNED,
-                                       REASON_LYMPHODEPLETION_UNKNOWN,
-                                       REASON_PRIOR_AMTAGVI,
-                                       REASON_PRESCRIBER_NOT_ONCOLOGIST,
-                                       REASON_PRESCRIBER_NPI_INVALID,
-                                       REASON_PRESCRIBER_TAXONOMY_MISSING,
-                                       REASON_DOSE_OUT_OF_RANGE};
-    for (size_t i = 0; i < sizeof pa / sizeof pa[0]; i++)
-        assert_reason_info(EVENT_PRIOR_AUTH, pa[i], "", "", "");
+    const reason_info_t *r = policy_reason(support_policy(), kind, code);
+    ck_assert_msg(r != NULL && r->present, "%s %s missing from the policy's reason table",
+                  event_kind_name(kind), reason_code_name(code));
+    ck_assert_msg(strcmp(r->group, group) == 0 && strcmp(r->carc, carc) == 0 &&
+                      strcmp(r->rarc, rarc) == 0,
+                  "%s %s: group/carc/rarc \"%s\"/\"%s\"/\"%s\", expected \"%s\"/\"%s\"/\"%s\"",
+                  event_kind_name(kind), reason_code_name(code), r->group, r->carc, r->rarc, group,
+                  carc, rarc);
+    ck_assert_msg(r->message != NULL && r->message[0] != '\0', "%s %s has no message",
+                  event_kind_name(kind), reason_code_name(code));
+}
+
+/* The shipped policy file has the contract's reason table, and nothing else. */
+START_TEST(test_reason_table)
+{
+    for (size_t i = 0; i < N_CONTRACT_REASONS; i++)
+        assert_reason_info(CONTRACT_REASONS[i].kind, CONTRACT_REASONS[i].code,
+                           CONTRACT_REASONS[i].group, CONTRACT_REASONS[i].carc,
+                           CONTRACT_REASONS[i].rarc);
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < REASON_COUNT; c++)
+            ck_assert_msg(
+                policy_reason(support_policy(), (event_kind_t)k, (reason_code_t)c)->present ==
+                    (reason_criterion((event_kind_t)k, c) >= 0),
+                "%s %s: in the policy's table when it should not be, or not when it "
+                "should",
+                event_kind_name((event_kind_t)k), reason_code_name((reason_code_t)c));
 }
 END_TEST
 
@@ -419,8 +484,8 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_version_on);
     tcase_add_test(tc, test_drug_classes);
     tcase_add_test(tc, test_code_sets);
-    tcase_add_test(tc, test_claim_reason_table);
-    tcase_add_test(tc, test_pa_reason_table);
+    tcase_add_test(tc, test_kind_reasons_are_the_contract);
+    tcase_add_test(tc, test_reason_table);
     tcase_add_test(tc, test_reason_names);
     suite_add_tcase(s, tc);
 

@@ -275,22 +275,6 @@ static inline void assert_date(date_t got, date_t expected, const char *what)
                   fmt_date(expected, b));
 }
 
-/* The contract's reason table (§6: PA reasons carry no group/CARC/RARC; §7 for claims). */
-static inline void assert_reason_info(event_kind_t kind, reason_code_t code, const char *group,
-                                      const char *carc, const char *rarc)
-{
-    const reason_info_t *r = policy_reason(support_policy(), kind, code);
-    ck_assert_msg(r != NULL && r->present, "%s %s missing from the policy's reason table",
-                  event_kind_name(kind), reason_code_name(code));
-    ck_assert_msg(strcmp(r->group, group) == 0 && strcmp(r->carc, carc) == 0 &&
-                      strcmp(r->rarc, rarc) == 0,
-                  "%s %s: group/carc/rarc \"%s\"/\"%s\"/\"%s\", expected \"%s\"/\"%s\"/\"%s\"",
-                  event_kind_name(kind), reason_code_name(code), r->group, r->carc, r->rarc, group,
-                  carc, rarc);
-    ck_assert_msg(r->message != NULL && r->message[0] != '\0', "%s %s has no message",
-                  event_kind_name(kind), reason_code_name(code));
-}
-
 /* Runs one suite; returns the process exit status. */
 static inline int support_run(Suite *s)
 {
