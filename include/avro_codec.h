@@ -31,6 +31,9 @@ typedef enum {
     DECODE_INVALID,        /**< decodes, but breaks a contract §2 rule (UTF-8, lengths, dates) */
 } decode_status_t;
 
+/** How many statuses there are, DECODE_OK included: one past the last above. */
+#define DECODE_STATUS_COUNT (DECODE_INVALID + 1)
+
 /** @returns a stable snake_case name for a decode status ("bad_magic", ...). */
 const char *decode_status_name(decode_status_t s);
 

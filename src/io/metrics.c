@@ -8,28 +8,32 @@
 #include <string.h>
 #include <time.h>
 
+#include "avro_codec.h"
+
 #ifndef AMTAGVI_VERSION
 #define AMTAGVI_VERSION "unknown"
 #endif
 
-#define N_KINDS 2
-#define N_OUTCOMES 3
+/* Labels are the names the rest of the worker uses: event_kind_name(), outcome_name() and, for
+ * dead letters, decode_status_name() of every failure (DECODE_OK excluded). */
+#define N_KINDS (EVENT_CLAIM + 1)
+#define N_OUTCOMES (OUTCOME_PENDED + 1)
+#define N_REASONS (DECODE_STATUS_COUNT - 1)
 #define N_REBALANCE_TYPES 2
 #define HIST_MAX_BOUNDS 16
 /* Kafka caps topic names at 249 bytes; a fixed slot lets render copy the table in one go. */
 #define LAG_TOPIC_MAX 256
 
-static const char *const kind_labels[N_KINDS] = {"prior_auth", "claim"};
-static const char *const outcome_labels[N_OUTCOMES] = {"APPROVED", "DENIED", "PENDED"};
 static const char *const rebalance_labels[N_REBALANCE_TYPES] = {"assign", "revoke"};
-/* The decode failures of avro_codec.h by their decode_status_name(), DECODE_OK excluded. */
-static const char *const dead_letter_reasons[] = {"empty",     "bad_magic",      "unknown_schema",
-                                                  "malformed", "trailing_bytes", "invalid"};
-#define N_REASONS (sizeof dead_letter_reasons / sizeof dead_letter_reasons[0])
 
-_Static_assert(EVENT_PRIOR_AUTH == 0 && EVENT_CLAIM == 1, "kind_labels follows event_kind_t");
-_Static_assert(OUTCOME_APPROVED == 0 && OUTCOME_DENIED == 1 && OUTCOME_PENDED == 2,
-               "outcome_labels follows outcome_t");
+_Static_assert(EVENT_PRIOR_AUTH == 0 && OUTCOME_APPROVED == 0 && DECODE_OK == 0,
+               "the label loops count from 0, and dead letters from the status after DECODE_OK");
+
+/* The dead-letter reason of counter r. */
+static const char *dead_letter_reason(size_t r)
+{
+    return decode_status_name((decode_status_t)(r + 1));
+}
 
 /* Upper bounds ("le") in seconds or messages; the +Inf bucket is implicit. */
 static const double batch_size_bounds[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000};
@@ -201,7 +205,7 @@ void metrics_count_replay(metrics_t *m, event_kind_t kind)
 int metrics_count_dead_letter(metrics_t *m, const char *reason)
 {
     for (size_t r = 0; reason && r < N_REASONS; r++) {
-        if (strcmp(reason, dead_letter_reasons[r]) == 0) {
+        if (strcmp(reason, dead_letter_reason(r)) == 0) {
             count(&m->dead_letters[r]);
             return 0;
         }
@@ -437,20 +441,21 @@ int metrics_render(const metrics_t *m, buf_t *out)
     for (size_t k = 0; k < N_KINDS; k++)
         for (size_t o = 0; o < N_OUTCOMES; o++)
             rc |= buf_printf(out, "amtagvi_events_total{kind=\"%s\",outcome=\"%s\"} %llu\n",
-                             kind_labels[k], outcome_labels[o],
+                             event_kind_name((event_kind_t)k), outcome_name((outcome_t)o),
                              (unsigned long long)load(&m->events[k][o]));
 
     rc |= append_header(out, "amtagvi_replays_total", "counter",
                         "Redelivered events answered from their stored determination.");
     for (size_t k = 0; k < N_KINDS; k++)
-        rc |= buf_printf(out, "amtagvi_replays_total{kind=\"%s\"} %llu\n", kind_labels[k],
-                         (unsigned long long)load(&m->replays[k]));
+        rc |=
+            buf_printf(out, "amtagvi_replays_total{kind=\"%s\"} %llu\n",
+                       event_kind_name((event_kind_t)k), (unsigned long long)load(&m->replays[k]));
 
     rc |= append_header(out, "amtagvi_dead_letters_total", "counter",
                         "Messages sent to the dead-letter topic, by reason.");
     for (size_t r = 0; r < N_REASONS; r++)
         rc |= buf_printf(out, "amtagvi_dead_letters_total{reason=\"%s\"} %llu\n",
-                         dead_letter_reasons[r], (unsigned long long)load(&m->dead_letters[r]));
+                         dead_letter_reason(r), (unsigned long long)load(&m->dead_letters[r]));
 
     rc |=
         append_counter(out, "amtagvi_database_errors_total",
