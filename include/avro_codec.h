@@ -3,9 +3,10 @@
  * @brief Confluent-framed Avro (magic 0, 4-byte big-endian schema id, Avro binary body) for
  * the two input events and the determination outcome event.
  *
- * The schemas in schemas/ are compiled into the binary; each schema's avro-c class and value
- * are built once per codec and reused. Decoding validates the framing, bounds every
- * allocation, rejects trailing bytes and applies the same string rules as the JSON reader
+ * The schemas in schemas/ are compiled into the binary; each event schema's avro-c class and
+ * value are built once per codec and reused, and determinations are written directly in the
+ * schema's field order (checked when the codec is made). Decoding validates the framing, bounds
+ * every allocation, rejects trailing bytes and applies the same string rules as the JSON reader
  * (contract §2), so a message the codec accepts is a valid event.
  */
 #ifndef AMTAGVI_AVRO_CODEC_H
@@ -75,13 +76,5 @@ int avro_codec_encode_event(avro_codec_t *c, const event_t *ev, buf_t *out, char
 int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, const policy_t *p,
                                     const determination_meta_t *meta, buf_t *out, char *err,
                                     size_t errlen);
-
-/**
- * @brief The same encoding through avro-c's generic values: the reference the direct encoder
- * above is tested against, byte for byte. Slower; not for the hot path.
- */
-int avro_codec_encode_determination_generic(avro_codec_t *c, const determination_t *d,
-                                            const policy_t *p, const determination_meta_t *meta,
-                                            buf_t *out, char *err, size_t errlen);
 
 #endif

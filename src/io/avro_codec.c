@@ -1,4 +1,5 @@
-/* Confluent-framed Avro for the two input events and the determination, on avro-c's value API.
+/* Confluent-framed Avro for the two input events, on avro-c's value API, and the determination,
+ * written directly.
  *
  * avro-c 1.11.1 trusts its input: a string, bytes or array length read from the message is
  * allocated before it is compared with what is left (a 5-byte body can ask for 2 GiB), a failed
@@ -30,6 +31,9 @@
 #define MSG_LEN 200
 
 enum { SCHEMA_PA = 0, SCHEMA_CLAIM = 1, SCHEMA_DETERMINATION = 2, SCHEMA_COUNT = 3 };
+/* The event schemas come first: they are read and written through avro-c's generic values (a
+ * determination is written directly). */
+#define EVENT_SCHEMAS 2
 static const char *const SCHEMA_NAMES[SCHEMA_COUNT] = {"prior_auth", "claim", "determination"};
 
 /* ------------------------------------------------------------------ bounded allocator */
@@ -424,45 +428,24 @@ static int walk_node(walker_t *w, uint32_t idx)
 
 /* ------------------------------------------------------------------ determination fields */
 
-/* Determination fields, in schema order. */
-enum {
-    D_DETERMINATION_ID,
-    D_EVENT_ID,
-    D_KIND,
-    D_MEMBER_ID,
-    D_PA_ID,
-    D_CLAIM_ID,
-    D_LINE_NUMBER,
-    D_POLICY_ID,
-    D_POLICY_VERSION,
-    D_OUTCOME,
-    D_X12_ACTION,
-    D_CRITERIA,
-    D_REASONS,
-    D_AUTHORIZATION,
-    D_MATCHED_PA_ID,
-    D_DECIDED_AT,
-    D_TOPIC,
-    D_PARTITION,
-    D_OFFSET,
-    D_COUNT
-};
-
-static const char *const DETERMINATION_FIELDS[D_COUNT] = {
+/* Determination fields, in schema order: the direct encoder writes them in this order, and
+ * codec_new checks the schema has exactly these. */
+static const char *const DETERMINATION_FIELDS[] = {
     "determination_id", "event_id",    "kind",      "member_id",      "pa_id",
     "claim_id",         "line_number", "policy_id", "policy_version", "outcome",
     "x12_action",       "criteria",    "reasons",   "authorization",  "matched_pa_id",
     "decided_at",       "topic",       "partition", "offset"};
+#define N_DETERMINATION_FIELDS ((int)(sizeof DETERMINATION_FIELDS / sizeof *DETERMINATION_FIELDS))
 
 /* ------------------------------------------------------------------ codec */
 
 struct avro_codec {
     avro_codec_ids_t ids;
     avro_schema_t schema[SCHEMA_COUNT];
-    avro_value_iface_t *iface[SCHEMA_COUNT];
-    avro_value_t value[SCHEMA_COUNT];
-    bool has_value[SCHEMA_COUNT];
-    plan_t plan[2]; /* the two event schemas */
+    avro_value_iface_t *iface[EVENT_SCHEMAS];
+    avro_value_t value[EVENT_SCHEMAS];
+    bool has_value[EVENT_SCHEMAS];
+    plan_t plan[EVENT_SCHEMAS];
     avro_reader_t reader;
     avro_writer_t writer;
     char *scratch;
@@ -590,9 +573,10 @@ static int check_event_schema(avro_schema_t rec, event_kind_t kind, char *err, s
 
 static int check_determination_schema(avro_schema_t rec, char *err, size_t errlen)
 {
-    if (!is_avro_record(rec) || avro_schema_record_size(rec) != D_COUNT)
-        return fail(err, errlen, "determination schema: expected a record of %d fields", D_COUNT);
-    for (int i = 0; i < D_COUNT; i++) {
+    if (!is_avro_record(rec) || avro_schema_record_size(rec) != N_DETERMINATION_FIELDS)
+        return fail(err, errlen, "determination schema: expected a record of %d fields",
+                    N_DETERMINATION_FIELDS);
+    for (int i = 0; i < N_DETERMINATION_FIELDS; i++) {
         const char *name = avro_schema_record_field_name(rec, i);
         if (!name || strcmp(name, DETERMINATION_FIELDS[i]) != 0)
             return fail(err, errlen, "determination schema: field %d is not %s", i,
@@ -627,6 +611,8 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
             fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
             goto error;
         }
+    }
+    for (int k = 0; k < EVENT_SCHEMAS; k++) {
         if (!(c->iface[k] = avro_generic_class_from_schema(c->schema[k]))) {
             fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
             goto error;
@@ -641,7 +627,7 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
         check_event_schema(c->schema[SCHEMA_CLAIM], EVENT_CLAIM, err, errlen) != 0 ||
         check_determination_schema(c->schema[SCHEMA_DETERMINATION], err, errlen) != 0)
         goto error;
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < EVENT_SCHEMAS; k++)
         if (plan_build(&c->plan[k], c->schema[k], "", 0, err, errlen) < 0) goto error;
     c->reader = avro_reader_memory("", 0);
     c->scratch_cap = 4096;
@@ -661,12 +647,13 @@ error:
 void avro_codec_free(avro_codec_t *c)
 {
     if (!c) return;
-    for (int k = 0; k < SCHEMA_COUNT; k++) {
+    for (int k = 0; k < EVENT_SCHEMAS; k++) {
         if (c->has_value[k]) avro_value_decref(&c->value[k]);
         if (c->iface[k]) avro_value_iface_decref(c->iface[k]);
-        if (c->schema[k]) avro_schema_decref(c->schema[k]);
+        plan_free(&c->plan[k]);
     }
-    for (int k = 0; k < 2; k++) plan_free(&c->plan[k]);
+    for (int k = 0; k < SCHEMA_COUNT; k++)
+        if (c->schema[k]) avro_schema_decref(c->schema[k]);
     if (c->reader) avro_reader_free(c->reader);
     if (c->writer) avro_writer_free(c->writer);
     free(c->scratch);
@@ -939,20 +926,6 @@ static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf
         }                                                                                          \
     } while (0)
 
-static int set_opt_string(avro_value_t *v, const char *s)
-{
-    avro_value_t b;
-    if (avro_value_set_branch(v, s ? 1 : 0, &b) != 0) return -1;
-    return s ? avro_value_set_string(&b, s) : avro_value_set_null(&b);
-}
-
-static int set_opt_int(avro_value_t *v, bool present, int32_t x)
-{
-    avro_value_t b;
-    if (avro_value_set_branch(v, present ? 1 : 0, &b) != 0) return -1;
-    return present ? avro_value_set_int(&b, x) : avro_value_set_null(&b);
-}
-
 _Static_assert(sizeof(date_t) == sizeof(int32_t), "a date is written as an Avro int");
 
 /* Sets the value v from the field of the record (event_t or array item) at base. */
@@ -1042,7 +1015,7 @@ cleanup:
     return rc;
 }
 
-/* What both determination encoders require of a determination. @returns 0 or -1 with err. */
+/* What the determination encoder requires of a determination. @returns 0 or -1 with err. */
 static int check_determination(const determination_t *d, const policy_t *p, char *err,
                                size_t errlen)
 {
@@ -1067,112 +1040,14 @@ static int check_determination(const determination_t *d, const policy_t *p, char
     return 0;
 }
 
-int avro_codec_encode_determination_generic(avro_codec_t *c, const determination_t *d,
-                                            const policy_t *p, const determination_meta_t *meta,
-                                            buf_t *out, char *err, size_t errlen)
-{
-    avro_value_t *rec = &c->value[SCHEMA_DETERMINATION];
-    avro_value_t f[D_COUNT], b, item, x;
-    int rc = -1;
-    bool pa = d->kind == EVENT_PRIOR_AUTH;
-    int ncrit = criteria_count(d->kind);
-    if (check_determination(d, p, err, errlen) != 0) return -1;
-    ENC(avro_value_reset(rec), "the record");
-    for (int i = 0; i < D_COUNT; i++) ENC(avro_value_get_by_index(rec, i, &f[i], NULL), "fields");
-
-    ENC(avro_value_set_string(&f[D_DETERMINATION_ID], d->determination_id), "determination_id");
-    ENC(avro_value_set_string(&f[D_EVENT_ID], d->event_id), "event_id");
-    ENC(avro_value_set_enum(&f[D_KIND], pa ? 0 : 1), "kind");
-    ENC(avro_value_set_string(&f[D_MEMBER_ID], d->member_id), "member_id");
-    ENC(set_opt_string(&f[D_PA_ID], pa ? d->pa_id : NULL), "pa_id");
-    ENC(set_opt_string(&f[D_CLAIM_ID], pa ? NULL : d->claim_id), "claim_id");
-    ENC(set_opt_int(&f[D_LINE_NUMBER], !pa, d->line_number), "line_number");
-    ENC(avro_value_set_string(&f[D_POLICY_ID], p->policy_id), "policy_id");
-    ENC(set_opt_int(&f[D_POLICY_VERSION], d->policy_version != DATE_NULL, d->policy_version),
-        "policy_version");
-    ENC(avro_value_set_enum(&f[D_OUTCOME], (int)d->outcome), "outcome");
-    ENC(set_opt_string(&f[D_X12_ACTION], x12_action_of(d)), "x12_action");
-
-    /* The generic map keeps insertion order, so criteria are written in the contract's order. */
-    for (int i = 0; i < ncrit; i++) {
-        if (d->criteria[i] > STATUS_NOT_APPLICABLE) {
-            fail(err, errlen, "criterion %s has an unknown status", criterion_name(d->kind, i));
-            goto cleanup;
-        }
-        ENC(avro_value_add(&f[D_CRITERIA], criterion_name(d->kind, i), &x, NULL, NULL), "criteria");
-        ENC(avro_value_set_enum(&x, d->criteria[i]), "criteria");
-    }
-
-    for (int i = 0; i < d->n_reasons; i++) {
-        const reason_t *r = &d->reasons[i];
-        const char *crit = criterion_name(d->kind, r->criterion);
-        const char *code = reason_code_name((reason_code_t)r->code);
-        if (!crit || !code || r->status > STATUS_NOT_APPLICABLE) {
-            fail(err, errlen, "reason %d has an unknown criterion, code or status", i);
-            goto cleanup;
-        }
-        const reason_info_t *info = policy_reason(p, d->kind, (reason_code_t)r->code);
-        ENC(avro_value_append(&f[D_REASONS], &item, NULL), "reasons");
-        ENC(avro_value_get_by_index(&item, 0, &x, NULL), "reasons");
-        ENC(avro_value_set_string(&x, crit), "reasons");
-        ENC(avro_value_get_by_index(&item, 1, &x, NULL), "reasons");
-        ENC(avro_value_set_string(&x, code), "reasons");
-        ENC(avro_value_get_by_index(&item, 2, &x, NULL), "reasons");
-        ENC(avro_value_set_enum(&x, r->status), "reasons");
-        /* An empty code in the policy file means the reason has none (null). */
-        ENC(avro_value_get_by_index(&item, 3, &x, NULL), "reasons");
-        ENC(set_opt_string(&x, info->group[0] ? info->group : NULL), "reasons");
-        ENC(avro_value_get_by_index(&item, 4, &x, NULL), "reasons");
-        ENC(set_opt_string(&x, info->carc[0] ? info->carc : NULL), "reasons");
-        ENC(avro_value_get_by_index(&item, 5, &x, NULL), "reasons");
-        ENC(set_opt_string(&x, info->rarc[0] ? info->rarc : NULL), "reasons");
-        /* Policy files give every reason of a kind a message; "" only if one somehow has none. */
-        ENC(avro_value_get_by_index(&item, 6, &x, NULL), "reasons");
-        ENC(avro_value_set_string(&x, info->message ? info->message : ""), "reasons");
-    }
-
-    if (d->has_authorization) {
-        if (!d->pa_id) {
-            fail(err, errlen, "authorization without a pa_id");
-            goto cleanup;
-        }
-        ENC(avro_value_set_branch(&f[D_AUTHORIZATION], 1, &b), "authorization");
-        ENC(avro_value_get_by_index(&b, 0, &x, NULL), "authorization");
-        ENC(avro_value_set_string(&x, d->pa_id), "authorization");
-        ENC(avro_value_get_by_index(&b, 1, &x, NULL), "authorization");
-        ENC(avro_value_set_int(&x, d->valid_from), "authorization");
-        ENC(avro_value_get_by_index(&b, 2, &x, NULL), "authorization");
-        ENC(avro_value_set_int(&x, d->valid_until), "authorization");
-        ENC(avro_value_get_by_index(&b, 3, &x, NULL), "authorization");
-        ENC(avro_value_set_int(&x, d->max_doses), "authorization");
-        ENC(avro_value_get_by_index(&b, 4, &x, NULL), "authorization");
-        ENC(avro_value_set_long(&x, d->dose_min_cells), "authorization");
-        ENC(avro_value_get_by_index(&b, 5, &x, NULL), "authorization");
-        ENC(avro_value_set_long(&x, d->dose_max_cells), "authorization");
-    } else {
-        ENC(avro_value_set_branch(&f[D_AUTHORIZATION], 0, &b), "authorization");
-        ENC(avro_value_set_null(&b), "authorization");
-    }
-    ENC(set_opt_string(&f[D_MATCHED_PA_ID], d->matched_pa_id), "matched_pa_id");
-
-    /* Without a worker (evaluate, tests) there is no source position: -1 says so. */
-    ENC(avro_value_set_long(&f[D_DECIDED_AT], meta ? meta->decided_at_ms : 0), "decided_at");
-    ENC(avro_value_set_string(&f[D_TOPIC], meta && meta->topic ? meta->topic : ""), "topic");
-    ENC(avro_value_set_int(&f[D_PARTITION], meta ? meta->partition : -1), "partition");
-    ENC(avro_value_set_long(&f[D_OFFSET], meta ? meta->offset : -1), "offset");
-
-    rc = encode_value(c, rec, c->ids.determination_schema_id, out, err, errlen);
-cleanup:
-    return rc;
-}
-
 /* ------------------------------------------------------------------ determinations, directly */
 
 /* The worker encodes one determination per event. Through avro-c's generic values that took
  * ~5 us each (per-field lookups, a hashed map for the criteria, a copy of every string): a
  * fifth of the worker's CPU at 50,000 events/s. This writes the same bytes directly, in the
- * schema's field order (checked against the schema when the codec is made); the generic
- * encoder above stays as the reference a unit test compares it with byte for byte. */
+ * schema's field order (checked against the schema when the codec is made); test_avro_codec
+ * compares it byte for byte with a generic-value encoder kept with the tests
+ * (tests/unit/avro_reference.c). */
 
 typedef struct {
     buf_t *b;
