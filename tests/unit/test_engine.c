@@ -879,36 +879,38 @@ static const event_field_t *pa_field(const char *name)
     return NULL;
 }
 
-static void expect_symbol(const char *field, const char *name, int want)
-{
-    int out = event_field_symbol(pa_field(field), name, strlen(name));
-    if (want < 0)
-        ck_assert_msg(out == -1, "\"%s\" should be an unknown symbol", name);
-    else
-        ck_assert_msg(out == want, "\"%s\" → %d, expected %d", name, out, want);
-}
-
 START_TEST(test_enum_symbols)
 {
-    expect_symbol("urgency", "STANDARD", URGENCY_STANDARD);
-    expect_symbol("urgency", "EXPEDITED", URGENCY_EXPEDITED);
-    expect_symbol("urgency", "standard", -1);
-    expect_symbol("urgency", "URGENT", -1);
-    expect_symbol("urgency", "", -1);
-    expect_symbol("disease_status", "RESECTABLE", DISEASE_RESECTABLE);
-    expect_symbol("disease_status", "UNRESECTABLE", DISEASE_UNRESECTABLE);
-    expect_symbol("disease_status", "METASTATIC", DISEASE_METASTATIC);
-    expect_symbol("disease_status", "UNKNOWN", DISEASE_UNKNOWN);
-    expect_symbol("disease_status", "METASTATIC ", -1);
-    expect_symbol("braf_v600", "POSITIVE", BRAF_POSITIVE);
-    expect_symbol("braf_v600", "NEGATIVE", BRAF_NEGATIVE);
-    expect_symbol("braf_v600", "UNKNOWN", BRAF_UNKNOWN);
-    expect_symbol("braf_v600", "POS", -1);
-    expect_symbol("lymphodepletion", "RECEIVED", LYMPHODEPLETION_RECEIVED);
-    expect_symbol("lymphodepletion", "PLANNED", LYMPHODEPLETION_PLANNED);
-    expect_symbol("lymphodepletion", "NOT_PLANNED", LYMPHODEPLETION_NOT_PLANNED);
-    expect_symbol("lymphodepletion", "UNKNOWN", LYMPHODEPLETION_UNKNOWN);
-    expect_symbol("lymphodepletion", "NOT PLANNED", -1);
+    static const struct {
+        const char *field, *symbol;
+        int want; /* -1: not a symbol */
+    } cases[] = {
+        {"urgency", "STANDARD", URGENCY_STANDARD},
+        {"urgency", "EXPEDITED", URGENCY_EXPEDITED},
+        {"urgency", "standard", -1},
+        {"urgency", "URGENT", -1},
+        {"urgency", "", -1},
+        {"disease_status", "RESECTABLE", DISEASE_RESECTABLE},
+        {"disease_status", "UNRESECTABLE", DISEASE_UNRESECTABLE},
+        {"disease_status", "METASTATIC", DISEASE_METASTATIC},
+        {"disease_status", "UNKNOWN", DISEASE_UNKNOWN},
+        {"disease_status", "METASTATIC ", -1},
+        {"braf_v600", "POSITIVE", BRAF_POSITIVE},
+        {"braf_v600", "NEGATIVE", BRAF_NEGATIVE},
+        {"braf_v600", "UNKNOWN", BRAF_UNKNOWN},
+        {"braf_v600", "POS", -1},
+        {"lymphodepletion", "RECEIVED", LYMPHODEPLETION_RECEIVED},
+        {"lymphodepletion", "PLANNED", LYMPHODEPLETION_PLANNED},
+        {"lymphodepletion", "NOT_PLANNED", LYMPHODEPLETION_NOT_PLANNED},
+        {"lymphodepletion", "UNKNOWN", LYMPHODEPLETION_UNKNOWN},
+        {"lymphodepletion", "NOT PLANNED", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *sym = cases[i].symbol;
+        int got = event_field_symbol(pa_field(cases[i].field), sym, strlen(sym));
+        ck_assert_msg(got == cases[i].want, "%s \"%s\" → %d, expected %d", cases[i].field, sym, got,
+                      cases[i].want);
+    }
     /* a prefix of a symbol given by length is not the symbol */
     const event_field_t *lympho = pa_field("lymphodepletion");
     ck_assert_int_eq(event_field_symbol(lympho, "PLANNEDX", 7), LYMPHODEPLETION_PLANNED);
