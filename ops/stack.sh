@@ -18,9 +18,11 @@
 #
 # Environment:
 #   AMTAGVI_STACK_DIR      state dir (default: <repo>/.local/stack)
-#   AMTAGVI_PG_PORT        PostgreSQL port (default 55432, or the port of the last start)
-#   AMTAGVI_KAFKA_PORT     Kafka client port (default 39092, or the port of the last
+#   AMTAGVI_PG_PORT        PostgreSQL port (default 25432, or the port of the last start)
+#   AMTAGVI_KAFKA_PORT     Kafka client port (default 25092, or the port of the last
 #                          start); the KRaft controller uses AMTAGVI_KAFKA_PORT+1
+#                          (keep ports below the ephemeral range, 32768+ on Linux: any
+#                          outgoing connection can hold a port there as its local end)
 #   AMTAGVI_PG_FAST=1      fsync=off, synchronous_commit=off (tests only)
 #   AMTAGVI_PG_SHARED_BUFFERS  shared_buffers (default 1GB; also max_wal_size 8GB,
 #                          checkpoint_timeout 15min: sized like a small write-heavy server)
@@ -80,12 +82,23 @@ port_of() { # NAME ENV_VALUE DEFAULT
 	[[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65535)) || die "bad $1 port: '$p'"
 	printf '%s' "$p"
 }
-PG_PORT=$(port_of pg "${AMTAGVI_PG_PORT:-}" 55432)
-KAFKA_PORT=$(port_of kafka "${AMTAGVI_KAFKA_PORT:-}" 39092)
+# Below the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999), where a
+# client connection's local port can take a listening port away. Unassigned by IANA, and not
+# 29092, which many Kafka docker-compose setups publish.
+PG_PORT=$(port_of pg "${AMTAGVI_PG_PORT:-}" 25432)
+KAFKA_PORT=$(port_of kafka "${AMTAGVI_KAFKA_PORT:-}" 25092)
 CTRL_PORT=$((KAFKA_PORT + 1))
 pg_url() { printf 'postgresql://amtagvi@127.0.0.1:%s/amtagvi' "$1"; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+warn_ephemeral() { # NAME PORT: a listening port the kernel may hand to an outgoing connection
+	local lo hi
+	read -r lo hi 2>/dev/null </proc/sys/net/ipv4/ip_local_port_range || return 0
+	if (($2 >= lo && $2 <= hi)); then
+		warn "$1 port $2 is in the ephemeral range $lo-$hi: an outgoing connection can hold it (\"Address already in use\"); pick one below $lo"
+	fi
+}
 
 take_lock() {
 	mkdir -p "$STACK_DIR"
@@ -266,6 +279,7 @@ cmd_start_pg() {
 	} >"$PG_DATA/amtagvi.conf"
 	((EUID != 0)) || chown postgres:postgres "$PG_DATA/amtagvi.conf"
 	if port_open "$PG_PORT"; then die "port 127.0.0.1:$PG_PORT is already in use (set AMTAGVI_PG_PORT)"; fi
+	warn_ephemeral PostgreSQL "$PG_PORT"
 	if ((EUID == 0)); then touch "$PG_LOG" && chown postgres:postgres "$PG_LOG"; fi
 	if ! as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s start \
 		>"$STACK_DIR/pg_ctl.log" 2>&1 9>&-; then
@@ -408,6 +422,7 @@ cmd_start_kafka() {
 	rm -f "$KPID"
 	for p in "$KAFKA_PORT" "$CTRL_PORT"; do
 		if port_open "$p"; then die "port 127.0.0.1:$p is already in use (set AMTAGVI_KAFKA_PORT)"; fi
+		warn_ephemeral Kafka "$p"
 	done
 	kafka_write_configs
 	if [[ ! -s $KDIR/cluster.id ]]; then
