@@ -4,8 +4,8 @@ Built on the worker integration harness (tests/worker/harness.py, imported, neve
 same Env / Case / Worker objects, the same `evaluate` comparison. What is added here:
 
 - stack faults: ops/stack.sh stop-pg / start-pg / stop-kafka / start-kafka on the test's own
-  stack, under the port lock of tests/scripts/fault_tolerance.sh so that a sibling run (normal
-  and ASan build in parallel) cannot take a port while our service is down;
+  stack (its ports stay reserved for tests/scripts/fault_tolerance.sh while a service is down,
+  tests/scripts/lib/ports.py, so a sibling run cannot take one);
 - the end-of-scenario invariants, cheap enough for 200,000 events: rows vs `evaluate` (all
   columns through harness.compare_rows for small streams, event_id / determination_id /
   outcome / criteria / reasons for big ones), no duplicate rows, every determination_id on the
@@ -15,14 +15,11 @@ same Env / Case / Worker objects, the same `evaluate` comparison. What is added 
 - a rate-limited background producer (`produce --rate`) so that faults hit a flowing stream.
 """
 import collections
-import contextlib
-import fcntl
 import json
 import os
 import subprocess
 import sys
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "worker"))
@@ -37,9 +34,8 @@ PARTITIONS = 4  # harness.Case creates the events topic with 4 partitions
 class FaultEnv(harness.Env):
     """harness.Env plus the stack faults."""
 
-    def __init__(self, *a, port_lock=None, **kw):
+    def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.port_lock = port_lock
         self.exclusive = threading.Lock()  # held by a test that restarts a service
 
     def stack_fault(self, *args):
@@ -54,28 +50,6 @@ class FaultEnv(harness.Env):
             raise TestFailure("ops/stack.sh %s exited %d: %s" % (" ".join(args), p.returncode,
                                                                 out[-1500:]))
         return out
-
-    @contextlib.contextmanager
-    def ports_held(self):
-        """While our PostgreSQL or Kafka is down its port is free: keep sibling runs (which
-        probe for free ports under the same lock) from taking it."""
-        if not self.port_lock:
-            yield
-            return
-        with open(self.port_lock, "a") as f:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise TestFailure("port lock %s busy for 120 s" % self.port_lock)
-                    time.sleep(0.1)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------------- Kafka reads

@@ -10,7 +10,7 @@ outcomes topic; consumer_offsets.next_offset == the topic's end offset and publi
 next_offset on every partition.
 
 Usage: test_faults.py --build DIR --src DIR --pg-port P --kafka-port K --stack-dir D
-                      --workdir W --pidfile F [--port-lock FILE] [--jobs N] [-k NAME]...
+                      --workdir W --pidfile F [--jobs N] [-k NAME]...
 """
 import argparse
 import collections
@@ -58,14 +58,13 @@ def test_pg_restart(env):
     prod = fl.BackgroundProducer(case, cfg, valid, rate=3000)
     w = case.worker(cfg, "worker")
     w.wait_log("batch committed", 3, timeout=60)
-    with env.ports_held():
-        before = fl.count_rows(env, db)
-        t0 = time.monotonic()
-        env.stack_fault("stop-pg")
-        down = time.monotonic()
-        time.sleep(3)
-        env.stack_fault("start-pg")
-        outage = time.monotonic() - t0
+    before = fl.count_rows(env, db)
+    t0 = time.monotonic()
+    env.stack_fault("stop-pg")
+    down = time.monotonic()
+    time.sleep(3)
+    env.stack_fault("start-pg")
+    outage = time.monotonic() - t0
     check(0 < before < len(expected.by_event),
           "%d of %d rows when PostgreSQL stopped: not mid-stream" % (before,
                                                                      len(expected.by_event)))
@@ -100,15 +99,14 @@ def test_kafka_restart(env):
     fl.produce_all(case, cfg, valid[:cut])
     w = case.worker(cfg, "worker")
     w.wait_log("batch committed", 3, timeout=60)
-    with env.ports_held():
-        t0 = time.monotonic()
-        how = env.stack_fault("stop-kafka")
-        stopped = time.monotonic() - t0
-        at_stop = fl.count_rows(env, db)
-        time.sleep(2)
-        t1 = time.monotonic()
-        env.stack_fault("start-kafka")
-        started = time.monotonic() - t1
+    t0 = time.monotonic()
+    how = env.stack_fault("stop-kafka")
+    stopped = time.monotonic() - t0
+    at_stop = fl.count_rows(env, db)
+    time.sleep(2)
+    t1 = time.monotonic()
+    env.stack_fault("start-kafka")
+    started = time.monotonic() - t1
     check(at_stop < len(expected.by_event), "all %d rows in before the broker stopped" % at_stop)
     check(w.proc.poll() is None, "the worker exited while the broker was down: " + w.tail())
     fl.produce_all(case, cfg, valid[cut:])
@@ -591,12 +589,11 @@ def main():
     ap.add_argument("--stack-dir", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--pidfile", required=True)
-    ap.add_argument("--port-lock", default=None)
     ap.add_argument("--jobs", type=int, default=4)
     ap.add_argument("-k", action="append", default=[], help="run only tests whose name has this")
     a = ap.parse_args()
     env = fl.FaultEnv(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir,
-                      a.pidfile, port_lock=a.port_lock)
+                      a.pidfile)
     tests = [t for t in TESTS if not a.k or any(k in t[0] for k in a.k)]
     counts = collections.Counter()
     t0 = time.monotonic()

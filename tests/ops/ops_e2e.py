@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Retro-review and the metrics endpoint end to end.
-usage: ops_e2e.py BINARY SOURCE_DIR (a stack running, env set)."""
+usage: ops_e2e.py BINARY SOURCE_DIR (a stack running, env set: AMTAGVI_STACK_DIR, AMTAGVI_PG_PORT,
+AMTAGVI_KAFKA_PORT, OPS_E2E_METRICS_PORT)."""
 import collections
 import json
 import os
 import subprocess
 import sys
-import socket
 import tempfile
 import time
 import urllib.error
@@ -55,11 +55,9 @@ with open(events, "w") as f:
                     "--seed", "77", "--invalid-rate", "0"], stdout=f, check=True)
 assert sh([BIN, "migrate", "--config", conf]).returncode == 0
 assert sh([BIN, "produce", "--config", conf], stdin=open(events, "rb").read()).returncode == 0
-# The worker runs with its metrics endpoint; a test scrapes it while the worker is up.
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-mport = s.getsockname()[1]
-s.close()
+# The worker runs with its metrics endpoint; a test scrapes it while the worker is up. Its port
+# is reserved by tests/scripts/ops_e2e.sh (tests/scripts/lib/ports.sh).
+mport = int(env["OPS_E2E_METRICS_PORT"])
 wenv = dict(env, AMTAGVI_METRICS_ADDRESS="127.0.0.1:%d" % mport, AMTAGVI_EXIT_WHEN_IDLE_MS="6000")
 worker = subprocess.Popen([BIN, "run", "--config", conf], env=wenv, stderr=subprocess.PIPE)
 

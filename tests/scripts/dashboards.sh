@@ -15,30 +15,19 @@ py=/usr/bin/python3
 [[ -x $bin ]] || { echo "dashboards: $bin is not built" >&2; exit 1; }
 [[ -x $pgbin/initdb ]] || { echo "dashboards: PostgreSQL 15 is not installed (ops/stack.sh install)" >&2; exit 1; }
 
-# Our own cluster: the normal and the sanitizer build run this test at the same time.
-export AMTAGVI_STACK_DIR=$build/dashboards-test/stack AMTAGVI_PG_FAST=1
+# Our own cluster on a reserved port below the ephemeral range (tests/scripts/lib/): the normal
+# and the sanitizer build run this test at the same time.
+. "$(dirname "${BASH_SOURCE[0]}")/lib/stack_runner.sh"
 work=$build/dashboards-test
-stop_pg() {
-	AMTAGVI_STACK_CLEAN=1 bash "$src/ops/stack.sh" stop-pg >/dev/null 2>&1 || true
+stack_init "$work/stack" "$work/stack.log"
+cleanup() {
+	stack_clean
 	rm -rf "$work"
 }
-trap stop_pg EXIT
+trap cleanup EXIT
 trap 'exit 130' INT TERM
-stop_pg # what an interrupted run left
-mkdir -p "$work"
-
-free_port() { "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=
-for attempt in 1 2 3 4 5; do
-	p=$(free_port)
-	if AMTAGVI_PG_PORT=$p bash "$src/ops/stack.sh" start-pg >"$work/start-pg.log" 2>&1; then
-		port=$p
-		break
-	fi
-	echo "dashboards: start-pg on port $p failed (attempt $attempt), retrying" >&2
-	cat "$work/start-pg.log" >&2
-done
-[[ -n $port ]] || { echo "dashboards: could not start PostgreSQL" >&2; exit 1; }
+stack_start start-pg || { echo "dashboards: could not start PostgreSQL" >&2; exit 1; }
+port=$pg_port
 
 printf 'database.url = postgresql://amtagvi@127.0.0.1:%s/amtagvi\n' "$port" >"$work/test.conf"
 "$bin" migrate --config "$work/test.conf"

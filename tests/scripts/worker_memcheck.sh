@@ -5,15 +5,13 @@
 set -euo pipefail
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
 bin=$build/amtagvi-adjudicator
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-export AMTAGVI_STACK_DIR=$build/memcheck-stack AMTAGVI_PG_FAST=1
-export AMTAGVI_PG_PORT=$(free_port) AMTAGVI_KAFKA_PORT=$(free_port)
-while ! python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', $AMTAGVI_KAFKA_PORT + 1))" 2>/dev/null; do
-  export AMTAGVI_KAFKA_PORT=$(free_port)
-done
-trap 'bash "$src/ops/stack.sh" clean >/dev/null 2>&1 || true' EXIT
-bash "$src/ops/stack.sh" start >/dev/null
-for t in mc.events:2 mc.out:2 mc.dead:1; do bash "$src/ops/stack.sh" create-topic "${t%%:*}" "${t##*:}" >/dev/null; done
+# A throwaway stack on reserved ports below the ephemeral range (tests/scripts/lib/).
+. "$(dirname "${BASH_SOURCE[0]}")/lib/stack_runner.sh"
+stack_init "$build/memcheck-stack" "$build/memcheck-stack.log" "$build/kafka-libs-cache"
+trap stack_clean EXIT
+stack_start start
+export AMTAGVI_STACK_DIR=$stack_dir AMTAGVI_PG_FAST=1 AMTAGVI_PG_PORT=$pg_port AMTAGVI_KAFKA_PORT=$kafka_port
+for t in mc.events:2 mc.out:2 mc.dead:1; do stack create-topic "${t%%:*}" "${t##*:}" >/dev/null; done
 conf=$build/memcheck.conf
 cat > "$conf" <<CONF
 brokers = 127.0.0.1:$AMTAGVI_KAFKA_PORT
