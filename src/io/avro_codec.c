@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schemas.h"
+#include "embedded.h"
 
 /* Largest single allocation avro-c may make. Events are a few KiB; a bigger request can only
  * come from a hostile length that slipped past the walker. */

@@ -1,7 +1,6 @@
 #include <string.h>
 
 #include "embedded.h"
-#include "schemas.h"
 
 const char *amtagvi_schema_text(const char *name)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json_event.h"
+#include "policy_file.h"
 
 #ifndef AMTAGVI_POLICY_FILE
 #error "build with -DAMTAGVI_POLICY_FILE=\"<source>/policy/IP0625.json\""

@@ -14,6 +14,7 @@
 
 #include "avro_codec.h"
 #include "json_event.h"
+#include "policy_file.h"
 
 #define MAX_MESSAGE (16u << 20)
 

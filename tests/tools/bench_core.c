@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "engine.h"
 #include "json_event.h"
+#include "policy_file.h"
 
 static double now(void)
 {

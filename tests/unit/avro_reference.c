@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schemas.h"
+#include "embedded.h"
 
 /* A determination is under 4 KiB. */
 #define BODY_MAX (64 * 1024)

@@ -10,7 +10,8 @@
 #include "avro_reference.h"
 #include "engine.h"
 #include "json_event.h"
-#include "schemas.h"
+#include "embedded.h"
+#include "policy_file.h"
 
 #define PA_ID 1
 #define CLAIM_ID 2

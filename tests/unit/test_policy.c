@@ -1,5 +1,6 @@
 /* Policy data (contract §4, §5, §7 table, §1 "policy is data") and normalisation (§3). */
 #include "test_support.h"
+#include "policy_file.h"
 
 /* ---- loading ---- */
 

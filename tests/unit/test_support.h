@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "event.h"
 #include "policy.h"
+#include "policy_file.h"
 
 /* Short names for criterion statuses, used in expectation tables. */
 #define M STATUS_MET

@@ -1,6 +1,7 @@
 /**
  * @file embedded.h
- * @brief Files compiled into the binary (see cmake/embed_schemas.cmake).
+ * @brief Files compiled into the binary: the Avro schemas and the SQL migrations (see
+ * cmake/embed_schemas.cmake).
  */
 #ifndef AMTAGVI_EMBEDDED_H
 #define AMTAGVI_EMBEDDED_H
@@ -14,5 +15,9 @@ typedef struct {
 extern const embedded_file_t amtagvi_schema_files[];
 /** The sql/ .sql files, in name order (= migration order), ended by {NULL, NULL}. */
 extern const embedded_file_t amtagvi_migration_files[];
+
+/** @returns the JSON text of schemas/<name>.avsc ("prior_auth", "claim", "determination"), or
+ * NULL. */
+const char *amtagvi_schema_text(const char *name);
 
 #endif

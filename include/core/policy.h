@@ -68,12 +68,9 @@ typedef struct policy {
 } policy_t;
 
 /**
- * @brief Loads and validates a policy file.
- * @returns the policy, or NULL with a message naming the problem (file, key) in err.
+ * @brief Parses and validates the policy from text in memory (policy_file.h reads the file).
+ * @returns the policy, or NULL with a message naming the problem (the key) in err.
  */
-policy_t *policy_load_file(const char *path, char *err, size_t errlen);
-
-/** @brief As policy_load_file, from text in memory (tests, fuzzing). */
 policy_t *policy_load_text(const char *text, size_t len, char *err, size_t errlen);
 
 void policy_free(policy_t *p);
