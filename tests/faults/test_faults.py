@@ -12,7 +12,6 @@ next_offset on every partition.
 Usage: test_faults.py --build DIR --src DIR --pg-port P --kafka-port K --stack-dir D
                       --workdir W --pidfile F [--jobs N] [-k NAME]...
 """
-import argparse
 import collections
 import concurrent.futures
 import datetime as dt
@@ -23,7 +22,6 @@ import random
 import signal
 import sys
 import time
-import traceback
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,8 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import avro.io  # noqa: E402
 
 import faultlib as fl  # noqa: E402
-from faultlib import TestFailure, check, check_eq, first_diffs  # noqa: E402
-from harness import Case, wait_until  # noqa: E402
+from faultlib import check, check_eq, first_diffs  # noqa: E402
+from harness import Case, report, run_one, runner_args, wait_until  # noqa: E402
 
 
 def say(name, msg):
@@ -554,44 +552,8 @@ TESTS = [
 ]
 
 
-def run_one(env, name, fn):
-    t0 = time.monotonic()
-    env.local.cases = []
-    try:
-        fn(env)
-        ok, why = True, ""
-    except TestFailure as e:
-        ok, why = False, str(e)
-    except Exception:  # noqa: BLE001 - a harness error is a failure too, with its trace
-        ok, why = False, traceback.format_exc()
-    finally:
-        for case in env.local.cases:  # no worker outlives its test
-            case.close()
-    return name, ok, why, time.monotonic() - t0
-
-
-def report(result, counts):
-    name, ok, why, secs = result
-    counts[ok] += 1
-    if ok:
-        print("PASS %-28s %5.1fs" % (name, secs), flush=True)
-    else:
-        print("FAIL %-28s %5.1fs\n     %s" % (name, secs, why.replace("\n", "\n     ")),
-              flush=True)
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--src", required=True)
-    ap.add_argument("--pg-port", type=int, required=True)
-    ap.add_argument("--kafka-port", type=int, required=True)
-    ap.add_argument("--stack-dir", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--pidfile", required=True)
-    ap.add_argument("--jobs", type=int, default=4)
-    ap.add_argument("-k", action="append", default=[], help="run only tests whose name has this")
-    a = ap.parse_args()
+    a = runner_args(jobs=4)
     env = fl.FaultEnv(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir,
                       a.pidfile)
     tests = [t for t in TESTS if not a.k or any(k in t[0] for k in a.k)]
@@ -599,11 +561,11 @@ def main():
     t0 = time.monotonic()
     for name, fn, excl in tests:  # the stack restarts first, each alone
         if excl:
-            report(run_one(env, name, fn), counts)
+            report(run_one(env, name, fn), counts, 28)
     shared = [(n, f) for n, f, excl in tests if not excl]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         for fut in [pool.submit(run_one, env, n, f) for n, f in shared]:
-            report(fut.result(), counts)
+            report(fut.result(), counts, 28)
     print("fault tests took %.0fs (logs in %s)" % (time.monotonic() - t0, a.workdir))
     print("summary: %d passed, %d failed" % (counts[True], counts[False]))
     return 1 if counts[False] or not tests else 0

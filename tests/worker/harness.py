@@ -9,6 +9,7 @@ Each test case gets a Case: its own work dir, topics, databases and consumer gro
 processes are Worker objects: stderr goes to a file, every wait has a deadline, and every pid
 is appended to PIDFILE so the shell trap can kill what a crashed runner left behind.
 """
+import argparse
 import collections
 import datetime as dt
 import io
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 import avro.io
 import avro.schema
@@ -530,3 +532,50 @@ def group_of(cfg):
             if k.strip() == "group.id":
                 return v.strip()
     raise TestFailure("no group.id in " + cfg)
+
+
+# ---------------------------------------------------------------------- the runners' shared part
+
+
+def runner_args(jobs):
+    """The command line of test_worker.py and tests/faults/test_faults.py (the shell scripts
+    pass both the same stack options); jobs: the default of --jobs."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--pg-port", type=int, required=True)
+    ap.add_argument("--kafka-port", type=int, required=True)
+    ap.add_argument("--stack-dir", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--pidfile", required=True)
+    ap.add_argument("--jobs", type=int, default=jobs)
+    ap.add_argument("-k", action="append", default=[], help="run only tests whose name has this")
+    return ap.parse_args()
+
+
+def run_one(env, name, fn):
+    """Runs one test: (name, ok, why, seconds); closes every Case the test opened."""
+    t0 = time.monotonic()
+    env.local.cases = []
+    try:
+        fn(env)
+        ok, why = True, ""
+    except TestFailure as e:
+        ok, why = False, str(e)
+    except Exception:  # noqa: BLE001 - a harness error is a failure too, with its trace
+        ok, why = False, traceback.format_exc()
+    finally:
+        for case in env.local.cases:  # no worker outlives its test
+            case.close()
+    return name, ok, why, time.monotonic() - t0
+
+
+def report(result, counts, width):
+    """Prints PASS / FAIL for a run_one result and counts it in counts[ok]."""
+    name, ok, why, secs = result
+    counts[ok] += 1
+    if ok:
+        print("PASS %-*s %5.1fs" % (width, name, secs), flush=True)
+    else:
+        print("FAIL %-*s %5.1fs\n     %s" % (width, name, secs, why.replace("\n", "\n     ")),
+              flush=True)

@@ -9,7 +9,6 @@ dead-letter topics with `evaluate`'s output for the same events.
 Usage: test_worker.py --build DIR --src DIR --pg-port P --kafka-port K --stack-dir D
                       --workdir W --pidfile F [--jobs N] [-k NAME]...
 """
-import argparse
 import collections
 import concurrent.futures
 import datetime as dt
@@ -18,13 +17,13 @@ import os
 import signal
 import sys
 import time
-import traceback
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (DET_FIELDS, Case, Env, TestFailure, check, check_eq,  # noqa: E402
-                     compare_rows, end_offsets, first_diffs, group_of, wait_until)
+                     compare_rows, end_offsets, first_diffs, group_of, report, run_one,
+                     runner_args, wait_until)
 
 # ---------------------------------------------------------------------- shared checks
 
@@ -661,52 +660,18 @@ TESTS = [
 ]
 
 
-def run_one(env, name, fn):
-    t0 = time.monotonic()
-    env.local.cases = []
-    try:
-        fn(env)
-        ok, why = True, ""
-    except TestFailure as e:
-        ok, why = False, str(e)
-    except Exception:  # noqa: BLE001 - a harness error is a failure too, with its trace
-        ok, why = False, traceback.format_exc()
-    finally:
-        for case in env.local.cases:  # no worker outlives its test
-            case.close()
-    return name, ok, why, time.monotonic() - t0
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--src", required=True)
-    ap.add_argument("--pg-port", type=int, required=True)
-    ap.add_argument("--kafka-port", type=int, required=True)
-    ap.add_argument("--stack-dir", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--pidfile", required=True)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("-k", action="append", default=[], help="run only tests whose name has this")
-    a = ap.parse_args()
+    a = runner_args(jobs=2)
     env = Env(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir, a.pidfile)
     tests = [(n, f) for n, f in TESTS if not a.k or any(k in n for k in a.k)]
-    passed = failed = 0
+    counts = collections.Counter()
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        futures = [pool.submit(run_one, env, n, f) for n, f in tests]
-        for fut in futures:
-            name, ok, why, secs = fut.result()
-            if ok:
-                passed += 1
-                print("PASS %-40s %5.1fs" % (name, secs), flush=True)
-            else:
-                failed += 1
-                print("FAIL %-40s %5.1fs\n     %s" % (name, secs, why.replace("\n", "\n     ")),
-                      flush=True)
+        for fut in [pool.submit(run_one, env, n, f) for n, f in tests]:
+            report(fut.result(), counts, 40)
     print("worker tests took %.0fs (logs in %s)" % (time.monotonic() - t0, a.workdir))
-    print("summary: %d passed, %d failed" % (passed, failed))
-    return 1 if failed or not tests else 0
+    print("summary: %d passed, %d failed" % (counts[True], counts[False]))
+    return 1 if counts[False] or not tests else 0
 
 
 if __name__ == "__main__":
