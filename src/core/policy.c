@@ -3,24 +3,12 @@
 #include "policy.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#include "errtext.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -43,10 +31,10 @@ static int load_set(json_t *node, const char *path, normaliser_t norm, string_se
                : json_is_object(node) ? json_object_size(node)
                                       : 0;
     if (!json_is_array(node) && !json_is_object(node))
-        return fail(err, errlen, "%s: must be a list of strings", path);
-    if (n == 0) return fail(err, errlen, "%s: must not be empty", path);
+        return errtext_set(err, errlen, "%s: must be a list of strings", path);
+    if (n == 0) return errtext_set(err, errlen, "%s: must not be empty", path);
     out->items = calloc(n, sizeof(char *));
-    if (!out->items) return fail(err, errlen, "%s: out of memory", path);
+    if (!out->items) return errtext_set(err, errlen, "%s: out of memory", path);
     size_t i = 0;
     if (json_is_array(node)) {
         json_t *v;
@@ -55,12 +43,12 @@ static int load_set(json_t *node, const char *path, normaliser_t norm, string_se
         {
             if (!json_is_string(v) || json_string_length(v) == 0 ||
                 json_string_length(v) > EVENT_MAX_STRING_BYTES)
-                return fail(err, errlen, "%s[%zu]: must be a non-empty string", path, idx);
+                return errtext_set(err, errlen, "%s[%zu]: must be a non-empty string", path, idx);
             char tmp[EVENT_MAX_STRING_BYTES + 1];
             /* Checked after normalising: "." or " " would become "", a prefix of every code. */
             if (norm(json_string_value(v), tmp, sizeof tmp) == 0)
-                return fail(err, errlen, "%s[%zu]: empty once normalised", path, idx);
-            if (!(out->items[i++] = strdup(tmp))) return fail(err, errlen, "out of memory");
+                return errtext_set(err, errlen, "%s[%zu]: empty once normalised", path, idx);
+            if (!(out->items[i++] = strdup(tmp))) return errtext_set(err, errlen, "out of memory");
             out->n = i;
         }
     } else {
@@ -69,18 +57,18 @@ static int load_set(json_t *node, const char *path, normaliser_t norm, string_se
         json_object_foreach(node, key, v)
         {
             if (strlen(key) == 0 || strlen(key) > EVENT_MAX_STRING_BYTES)
-                return fail(err, errlen, "%s: keys must be non-empty codes", path);
+                return errtext_set(err, errlen, "%s: keys must be non-empty codes", path);
             char tmp[EVENT_MAX_STRING_BYTES + 1];
             if (norm(key, tmp, sizeof tmp) == 0)
-                return fail(err, errlen, "%s: a key is empty once normalised", path);
-            if (!(out->items[i++] = strdup(tmp))) return fail(err, errlen, "out of memory");
+                return errtext_set(err, errlen, "%s: a key is empty once normalised", path);
+            if (!(out->items[i++] = strdup(tmp))) return errtext_set(err, errlen, "out of memory");
             out->n = i;
         }
     }
     qsort(out->items, out->n, sizeof(char *), cmp_str);
     for (size_t k = 1; k < out->n; k++)
         if (strcmp(out->items[k - 1], out->items[k]) == 0)
-            return fail(err, errlen, "%s: \"%s\" is listed twice", path, out->items[k]);
+            return errtext_set(err, errlen, "%s: \"%s\" is listed twice", path, out->items[k]);
     return 0;
 }
 
@@ -95,11 +83,11 @@ static int get_int(json_t *obj, const char *key, const char *path, int64_t min, 
 {
     json_t *v = json_object_get(obj, key);
     if (!json_is_integer(v))
-        return fail(err, errlen, "%s.%s: missing or not an integer", path, key);
+        return errtext_set(err, errlen, "%s.%s: missing or not an integer", path, key);
     *out = json_integer_value(v);
     if (*out < min || *out > max)
-        return fail(err, errlen, "%s.%s: %lld is outside %lld..%lld", path, key, (long long)*out,
-                    (long long)min, (long long)max);
+        return errtext_set(err, errlen, "%s.%s: %lld is outside %lld..%lld", path, key,
+                           (long long)*out, (long long)min, (long long)max);
     return 0;
 }
 
@@ -111,16 +99,17 @@ static int load_drugs(policy_t *p, json_t *drugs, char *err, size_t errlen)
     } lists[] = {{"pd1_pdl1", DRUG_PD1_PDL1},
                  {"braf_inhibitors", DRUG_BRAF_INHIBITOR},
                  {"amtagvi", DRUG_AMTAGVI}};
-    if (!json_is_object(drugs)) return fail(err, errlen, "drugs: missing or not an object");
+    if (!json_is_object(drugs)) return errtext_set(err, errlen, "drugs: missing or not an object");
     size_t total = 0;
     for (size_t l = 0; l < 3; l++) {
         json_t *arr = json_object_get(drugs, lists[l].key);
         if (!json_is_array(arr) || json_array_size(arr) == 0)
-            return fail(err, errlen, "drugs.%s: missing or not a non-empty list", lists[l].key);
+            return errtext_set(err, errlen, "drugs.%s: missing or not a non-empty list",
+                               lists[l].key);
         total += json_array_size(arr);
     }
     p->drugs = calloc(total, sizeof(drug_entry_t));
-    if (!p->drugs) return fail(err, errlen, "out of memory");
+    if (!p->drugs) return errtext_set(err, errlen, "out of memory");
     for (size_t l = 0; l < 3; l++) {
         json_t *arr = json_object_get(drugs, lists[l].key), *v;
         size_t idx;
@@ -128,18 +117,19 @@ static int load_drugs(policy_t *p, json_t *drugs, char *err, size_t errlen)
         {
             if (!json_is_string(v) || json_string_length(v) == 0 ||
                 json_string_length(v) > EVENT_MAX_STRING_BYTES)
-                return fail(err, errlen, "drugs.%s[%zu]: must be a non-empty string", lists[l].key,
-                            idx);
+                return errtext_set(err, errlen, "drugs.%s[%zu]: must be a non-empty string",
+                                   lists[l].key, idx);
             char name[EVENT_MAX_STRING_BYTES + 1];
             if (normalise_drug(json_string_value(v), name, sizeof name) == 0)
-                return fail(err, errlen, "drugs.%s[%zu]: empty once normalised", lists[l].key,
-                            idx);
+                return errtext_set(err, errlen, "drugs.%s[%zu]: empty once normalised",
+                                   lists[l].key, idx);
             /* A name in two lists (a combination product) belongs to both classes. */
             size_t k;
             for (k = 0; k < p->n_drugs; k++)
                 if (strcmp(p->drugs[k].name, name) == 0) break;
             if (k == p->n_drugs) {
-                if (!(p->drugs[k].name = strdup(name))) return fail(err, errlen, "out of memory");
+                if (!(p->drugs[k].name = strdup(name)))
+                    return errtext_set(err, errlen, "out of memory");
                 p->n_drugs++;
             }
             p->drugs[k].classes |= lists[l].cls;
@@ -155,22 +145,23 @@ static int copy_code(json_t *v, char *dst, size_t cap, const char *path, const c
     dst[0] = '\0';
     if (v == NULL || json_is_null(v)) return 0;
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= cap)
-        return fail(err, errlen, "%s.%s: must be null or a code of 1..%zu characters", path, key,
-                    cap - 1);
+        return errtext_set(err, errlen, "%s.%s: must be null or a code of 1..%zu characters", path,
+                           key, cap - 1);
     memcpy(dst, json_string_value(v), json_string_length(v) + 1);
     return 0;
 }
 
 static int load_reasons(policy_t *p, json_t *reasons, char *err, size_t errlen)
 {
-    if (!json_is_object(reasons)) return fail(err, errlen, "reasons: missing or not an object");
+    if (!json_is_object(reasons))
+        return errtext_set(err, errlen, "reasons: missing or not an object");
     for (int k = 0; k < 2; k++) {
         const event_kind_t kind = (event_kind_t)k;
         const char *key = event_kind_name(kind); /* the file's keys are the kinds' names */
         char path[64];
         json_t *table = json_object_get(reasons, key);
         if (!json_is_object(table))
-            return fail(err, errlen, "reasons.%s: missing or not an object", key);
+            return errtext_set(err, errlen, "reasons.%s: missing or not an object", key);
         const char *name;
         json_t *entry;
         json_object_foreach(table, name, entry)
@@ -178,17 +169,18 @@ static int load_reasons(policy_t *p, json_t *reasons, char *err, size_t errlen)
             reason_code_t code;
             snprintf(path, sizeof path, "reasons.%s.%s", key, name);
             if (reason_code_from_name(name, &code) != 0)
-                return fail(err, errlen, "%s: unknown reason code", path);
+                return errtext_set(err, errlen, "%s: unknown reason code", path);
             /* Only the codes the kind can give (contract §6 for PAs, §7 for claims). */
             if (reason_criterion(kind, code) < 0)
-                return fail(err, errlen, "%s: this code is never given for a %s", path, key);
-            if (!json_is_object(entry)) return fail(err, errlen, "%s: must be an object", path);
+                return errtext_set(err, errlen, "%s: this code is never given for a %s", path, key);
+            if (!json_is_object(entry))
+                return errtext_set(err, errlen, "%s: must be an object", path);
             reason_info_t *info = &p->reasons[kind][code];
             json_t *msg = json_object_get(entry, "message");
             if (!json_is_string(msg) || json_string_length(msg) == 0)
-                return fail(err, errlen, "%s.message: missing or empty", path);
+                return errtext_set(err, errlen, "%s.message: missing or empty", path);
             if (!(info->message = strdup(json_string_value(msg))))
-                return fail(err, errlen, "out of memory");
+                return errtext_set(err, errlen, "out of memory");
             if (copy_code(json_object_get(entry, "group"), info->group, sizeof info->group, path,
                           "group", err, errlen) != 0 ||
                 copy_code(json_object_get(entry, "carc"), info->carc, sizeof info->carc, path,
@@ -199,57 +191,61 @@ static int load_reasons(policy_t *p, json_t *reasons, char *err, size_t errlen)
             /* Contract §6: PA reasons carry no claim adjustment codes; §7: every claim reason
              * has a group and a CARC. */
             if (kind == EVENT_PRIOR_AUTH && (info->group[0] || info->carc[0] || info->rarc[0]))
-                return fail(err, errlen, "%s: prior_auth reasons carry no group, carc or rarc",
-                            path);
+                return errtext_set(err, errlen,
+                                   "%s: prior_auth reasons carry no group, carc or rarc", path);
             if (kind == EVENT_CLAIM && (!info->group[0] || !info->carc[0]))
-                return fail(err, errlen, "%s: a claim reason needs a group and a carc", path);
+                return errtext_set(err, errlen, "%s: a claim reason needs a group and a carc",
+                                   path);
             info->present = true;
         }
         size_t n;
         const kind_reason_t *given = kind_reasons(kind, &n);
         for (size_t i = 0; i < n; i++)
             if (!p->reasons[kind][given[i].code].present)
-                return fail(err, errlen, "reasons.%s.%s: missing", key,
-                            reason_code_name(given[i].code));
+                return errtext_set(err, errlen, "reasons.%s.%s: missing", key,
+                                   reason_code_name(given[i].code));
     }
     return 0;
 }
 
 static int load(policy_t *p, json_t *root, char *err, size_t errlen)
 {
-    if (!json_is_object(root)) return fail(err, errlen, "the policy file must hold a JSON object");
+    if (!json_is_object(root))
+        return errtext_set(err, errlen, "the policy file must hold a JSON object");
     json_t *fmt = json_object_get(root, "format");
     if (!json_is_integer(fmt) || json_integer_value(fmt) != 1)
-        return fail(err, errlen, "format: must be 1 (this build reads policy file format 1)");
+        return errtext_set(err, errlen,
+                           "format: must be 1 (this build reads policy file format 1)");
     json_t *id = json_object_get(root, "policy_id"), *fv = json_object_get(root, "file_version");
     if (!json_is_string(id) || json_string_length(id) == 0)
-        return fail(err, errlen, "policy_id: missing or not a string");
+        return errtext_set(err, errlen, "policy_id: missing or not a string");
     if (!json_is_string(fv) || json_string_length(fv) == 0)
-        return fail(err, errlen, "file_version: missing or not a string");
+        return errtext_set(err, errlen, "file_version: missing or not a string");
     if (!(p->policy_id = strdup(json_string_value(id))) ||
         !(p->file_version = strdup(json_string_value(fv))))
-        return fail(err, errlen, "out of memory");
+        return errtext_set(err, errlen, "out of memory");
 
     json_t *versions = json_object_get(root, "versions"), *v;
     size_t idx;
     if (!json_is_array(versions) || json_array_size(versions) == 0 ||
         json_array_size(versions) > POLICY_MAX_VERSIONS)
-        return fail(err, errlen, "versions: must be a list of 1..%d effective dates",
-                    POLICY_MAX_VERSIONS);
+        return errtext_set(err, errlen, "versions: must be a list of 1..%d effective dates",
+                           POLICY_MAX_VERSIONS);
     json_array_foreach(versions, idx, v)
     {
         date_t d;
         if (!json_is_string(v) || date_parse(json_string_value(v), json_string_length(v), &d) != 0)
-            return fail(err, errlen, "versions[%zu]: not a YYYY-MM-DD date", idx);
+            return errtext_set(err, errlen, "versions[%zu]: not a YYYY-MM-DD date", idx);
         if (idx > 0 && d <= p->versions[idx - 1])
-            return fail(err, errlen, "versions[%zu]: effective dates must be strictly ascending",
-                        idx);
+            return errtext_set(err, errlen,
+                               "versions[%zu]: effective dates must be strictly ascending", idx);
         p->versions[idx] = d;
         p->n_versions = idx + 1;
     }
 
     json_t *ind = json_object_get(root, "indication");
-    if (!json_is_object(ind)) return fail(err, errlen, "indication: missing or not an object");
+    if (!json_is_object(ind))
+        return errtext_set(err, errlen, "indication: missing or not an object");
     if (load_set(json_object_get(ind, "melanoma_prefixes"), "indication.melanoma_prefixes",
                  normalise_icd10, &p->melanoma_prefixes, err, errlen) != 0 ||
         load_set(json_object_get(ind, "melanoma_history_codes"),
@@ -267,7 +263,7 @@ static int load(policy_t *p, json_t *root, char *err, size_t errlen)
         return -1;
 
     json_t *lim = json_object_get(root, "limits");
-    if (!json_is_object(lim)) return fail(err, errlen, "limits: missing or not an object");
+    if (!json_is_object(lim)) return errtext_set(err, errlen, "limits: missing or not an object");
     int64_t age, months, doses, units, dmin, dmax;
     if (get_int(lim, "adult_age_years", "limits", 0, 150, &age, err, errlen) != 0 ||
         get_int(lim, "approval_months", "limits", 1, 120, &months, err, errlen) != 0 ||
@@ -277,7 +273,8 @@ static int load(policy_t *p, json_t *root, char *err, size_t errlen)
         get_int(lim, "dose_max_cells", "limits", 1, INT64_MAX, &dmax, err, errlen) != 0)
         return -1;
     if (dmin > dmax)
-        return fail(err, errlen, "limits.dose_min_cells: greater than limits.dose_max_cells");
+        return errtext_set(err, errlen,
+                           "limits.dose_min_cells: greater than limits.dose_max_cells");
     p->adult_age_years = (int)age;
     p->approval_months = (int)months;
     p->max_doses = (int32_t)doses;
@@ -293,14 +290,14 @@ policy_t *policy_load_text(const char *text, size_t len, char *err, size_t errle
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        fail(err, errlen, "not valid JSON at line %d column %d: %s", jerr.line, jerr.column,
-             jerr.text);
+        errtext_set(err, errlen, "not valid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                    jerr.text);
         return NULL;
     }
     policy_t *p = calloc(1, sizeof *p);
     if (!p) {
         json_decref(root);
-        fail(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return NULL;
     }
     int rc = load(p, root, err, errlen);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "errtext.h"
 
 /* Largest single allocation avro-c may make. Events are a few KiB; a bigger request can only
  * come from a hostile length that slipped past the walker. */
@@ -239,12 +240,10 @@ static int walk_fail(walker_t *w, const char *fmt, ...) __attribute__((format(pr
 
 static int walk_fail(walker_t *w, const char *fmt, ...)
 {
-    char msg[MSG_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    errtext_vset_prefixed(w->err, w->errlen, w->kind, fmt, ap);
     va_end(ap);
-    snprintf(w->err, w->errlen, "%s: %s", w->kind, msg);
     return -1;
 }
 
@@ -253,12 +252,10 @@ static void walk_invalid(walker_t *w, const char *fmt, ...) __attribute__((forma
 static void walk_invalid(walker_t *w, const char *fmt, ...)
 {
     if (w->invalid) return; /* keep the first */
-    char msg[MSG_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    errtext_vset_prefixed(w->err, w->errlen, w->kind, fmt, ap);
     va_end(ap);
-    snprintf(w->err, w->errlen, "%s: %s", w->kind, msg);
     w->invalid = true;
 }
 
@@ -473,18 +470,6 @@ const char *decode_status_name(decode_status_t s)
     return "unknown";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static avro_schema_t resolve(avro_schema_t s)
 {
     while (s && is_avro_link(s)) s = avro_schema_link_target(s);
@@ -494,10 +479,11 @@ static avro_schema_t resolve(avro_schema_t s)
 static int check_enum(avro_schema_t s, const event_field_t *f, char *err, size_t errlen)
 {
     if (!is_avro_enum(s) || avro_schema_enum_number_of_symbols(s) != f->n_symbols)
-        return fail(err, errlen, "field %s: not the expected enum", f->name);
+        return errtext_set(err, errlen, "field %s: not the expected enum", f->name);
     for (int i = 0; i < f->n_symbols; i++)
         if (strcmp(avro_schema_enum_get(s, i), f->symbols[i]) != 0)
-            return fail(err, errlen, "field %s: symbol %d is not %s", f->name, i, f->symbols[i]);
+            return errtext_set(err, errlen, "field %s: symbol %d is not %s", f->name, i,
+                               f->symbols[i]);
     return 0;
 }
 
@@ -564,23 +550,23 @@ static int check_event_schema(avro_schema_t rec, event_kind_t kind, char *err, s
     int ok = record_matches(rec, fields, n, &bad, err, errlen);
     if (ok < 0) return -1;
     if (ok == 0 && bad == n)
-        return fail(err, errlen, "%s schema: expected a record of %zu fields", name, n);
+        return errtext_set(err, errlen, "%s schema: expected a record of %zu fields", name, n);
     if (ok == 0)
-        return fail(err, errlen, "%s schema: field %zu is not %s of the expected type", name, bad,
-                    fields[bad].name);
+        return errtext_set(err, errlen, "%s schema: field %zu is not %s of the expected type", name,
+                           bad, fields[bad].name);
     return 0;
 }
 
 static int check_determination_schema(avro_schema_t rec, char *err, size_t errlen)
 {
     if (!is_avro_record(rec) || avro_schema_record_size(rec) != N_DETERMINATION_FIELDS)
-        return fail(err, errlen, "determination schema: expected a record of %d fields",
-                    N_DETERMINATION_FIELDS);
+        return errtext_set(err, errlen, "determination schema: expected a record of %d fields",
+                           N_DETERMINATION_FIELDS);
     for (int i = 0; i < N_DETERMINATION_FIELDS; i++) {
         const char *name = avro_schema_record_field_name(rec, i);
         if (!name || strcmp(name, DETERMINATION_FIELDS[i]) != 0)
-            return fail(err, errlen, "determination schema: field %d is not %s", i,
-                        DETERMINATION_FIELDS[i]);
+            return errtext_set(err, errlen, "determination schema: field %d is not %s", i,
+                               DETERMINATION_FIELDS[i]);
     }
     return 0;
 }
@@ -590,35 +576,35 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
     pthread_once(&allocator_once, install_allocator);
     avro_codec_t *c = calloc(1, sizeof *c);
     if (!c) {
-        fail(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return NULL;
     }
     c->ids = ids ? *ids : (avro_codec_ids_t){1, 2, 3};
     if (c->ids.prior_auth_schema_id == c->ids.claim_schema_id ||
         c->ids.prior_auth_schema_id == c->ids.determination_schema_id ||
         c->ids.claim_schema_id == c->ids.determination_schema_id) {
-        fail(err, errlen, "the three schema ids must differ");
+        errtext_set(err, errlen, "the three schema ids must differ");
         goto error;
     }
     for (int k = 0; k < SCHEMA_COUNT; k++) {
         const char *text = amtagvi_schema_text(SCHEMA_NAMES[k]);
         if (!text) {
-            fail(err, errlen, "schema %s is not compiled in", SCHEMA_NAMES[k]);
+            errtext_set(err, errlen, "schema %s is not compiled in", SCHEMA_NAMES[k]);
             goto error;
         }
         if (avro_schema_from_json_length(text, strlen(text), &c->schema[k]) != 0) {
             c->schema[k] = NULL;
-            fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
+            errtext_set(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
             goto error;
         }
     }
     for (int k = 0; k < EVENT_SCHEMAS; k++) {
         if (!(c->iface[k] = avro_generic_class_from_schema(c->schema[k]))) {
-            fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
+            errtext_set(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
             goto error;
         }
         if (avro_generic_value_new(c->iface[k], &c->value[k]) != 0) {
-            fail(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
+            errtext_set(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
             goto error;
         }
         c->has_value[k] = true;
@@ -634,7 +620,7 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
     c->scratch = malloc(c->scratch_cap);
     c->writer = c->scratch ? avro_writer_memory(c->scratch, (int64_t)c->scratch_cap) : NULL;
     if (!c->reader || !c->writer) {
-        fail(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         goto error;
     }
     return c;
@@ -674,12 +660,10 @@ static decode_status_t fill_fail(fill_t *f, decode_status_t st, const char *fmt,
 
 static decode_status_t fill_fail(fill_t *f, decode_status_t st, const char *fmt, ...)
 {
-    char msg[MSG_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    errtext_vset_prefixed(f->err, f->errlen, f->kind, fmt, ap);
     va_end(ap);
-    snprintf(f->err, f->errlen, "%s: %s", f->kind, msg);
     return st;
 }
 
@@ -810,15 +794,15 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
 {
     const unsigned char *m = msg;
     if (!m || len == 0) {
-        fail(err, errlen, "empty message");
+        errtext_set(err, errlen, "empty message");
         return DECODE_EMPTY;
     }
     if (len < HEADER_LEN) {
-        fail(err, errlen, "message of %zu bytes is shorter than the 5-byte header", len);
+        errtext_set(err, errlen, "message of %zu bytes is shorter than the 5-byte header", len);
         return DECODE_BAD_MAGIC;
     }
     if (m[0] != 0) {
-        fail(err, errlen, "magic byte is 0x%02x, not 0", m[0]);
+        errtext_set(err, errlen, "magic byte is 0x%02x, not 0", m[0]);
         return DECODE_BAD_MAGIC;
     }
     int32_t id = (int32_t)((uint32_t)m[1] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 8 |
@@ -829,8 +813,9 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     } else if (id == c->ids.claim_schema_id) {
         k = SCHEMA_CLAIM;
     } else {
-        fail(err, errlen, "schema id %d is neither the prior_auth (%d) nor the claim (%d) schema",
-             id, c->ids.prior_auth_schema_id, c->ids.claim_schema_id);
+        errtext_set(err, errlen,
+                    "schema id %d is neither the prior_auth (%d) nor the claim (%d) schema", id,
+                    c->ids.prior_auth_schema_id, c->ids.claim_schema_id);
         return DECODE_UNKNOWN_SCHEMA;
     }
     const char *kind = SCHEMA_NAMES[k];
@@ -845,8 +830,8 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
                   .errlen = errlen};
     if (walk_node(&w, 0) != 0) return DECODE_MALFORMED;
     if (w.p != w.end) {
-        fail(err, errlen, "%s: %zu bytes after the record, from offset %zu", kind, walk_left(&w),
-             walk_off(&w));
+        errtext_set(err, errlen, "%s: %zu bytes after the record, from offset %zu", kind,
+                    walk_left(&w), walk_off(&w));
         return DECODE_TRAILING_BYTES;
     }
     if (w.invalid) return DECODE_INVALID;
@@ -857,7 +842,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     avro_reader_memory_set_source(c->reader, (const char *)(m + HEADER_LEN),
                                   (int64_t)(len - HEADER_LEN));
     if (avro_value_read(c->reader, rec) != 0) {
-        fail(err, errlen, "%s: %s", kind, avro_strerror());
+        errtext_set(err, errlen, "%s: %s", kind, avro_strerror());
         return DECODE_MALFORMED;
     }
 
@@ -869,7 +854,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     for (size_t i = 0; i < nfields; i++) {
         avro_value_t v;
         if (avro_value_get_by_index(rec, i, &v, NULL) != 0) {
-            fail(err, errlen, "%s: %s", kind, avro_strerror());
+            errtext_set(err, errlen, "%s: %s", kind, avro_strerror());
             return DECODE_MALFORMED;
         }
         decode_status_t st = fill_field(&f, &fields[i], &v, (char *)out);
@@ -877,7 +862,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     }
     char inner[MSG_LEN];
     if (event_check_strings(out, inner, sizeof inner) != 0) {
-        fail(err, errlen, "%s: %s", kind, inner);
+        errtext_set(err, errlen, "%s: %s", kind, inner);
         return DECODE_INVALID;
     }
     return DECODE_OK;
@@ -903,16 +888,17 @@ static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf
         avro_writer_memory_set_dest(c->writer, c->scratch, (int64_t)c->scratch_cap);
         int rc = avro_value_write(c->writer, v);
         if (rc == 0) break;
-        if (rc != ENOSPC) return fail(err, errlen, "avro encoding failed: %s", avro_strerror());
+        if (rc != ENOSPC)
+            return errtext_set(err, errlen, "avro encoding failed: %s", avro_strerror());
         if (c->scratch_cap >= ENCODE_LIMIT)
-            return fail(err, errlen, "encoded record exceeds %zu bytes", ENCODE_LIMIT);
+            return errtext_set(err, errlen, "encoded record exceeds %zu bytes", ENCODE_LIMIT);
         char *bigger = realloc(c->scratch, c->scratch_cap * 2);
-        if (!bigger) return fail(err, errlen, "out of memory");
+        if (!bigger) return errtext_set(err, errlen, "out of memory");
         c->scratch = bigger;
         c->scratch_cap *= 2;
     }
     size_t n = (size_t)avro_writer_tell(c->writer);
-    if (buf_reserve(out, HEADER_LEN + n) != 0) return fail(err, errlen, "out of memory");
+    if (buf_reserve(out, HEADER_LEN + n) != 0) return errtext_set(err, errlen, "out of memory");
     append_frame_header(out, schema_id);
     buf_append(out, c->scratch, n);
     return 0;
@@ -921,7 +907,7 @@ static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf
 #define ENC(call, what)                                                                            \
     do {                                                                                           \
         if ((call) != 0) {                                                                         \
-            fail(err, errlen, "encoding %s: %s", (what), avro_strerror());                         \
+            errtext_set(err, errlen, "encoding %s: %s", (what), avro_strerror());                  \
             goto cleanup;                                                                          \
         }                                                                                          \
     } while (0)
@@ -936,7 +922,7 @@ static int encode_field(const event_field_t *fd, avro_value_t *v, const char *ba
     avro_value_t b, item;
     int rc = -1;
     if (event_field_is_null(fd, base)) {
-        if (!fd->nullable) return fail(err, errlen, "required field %s is null", fd->label);
+        if (!fd->nullable) return errtext_set(err, errlen, "required field %s is null", fd->label);
         ENC(avro_value_set_branch(v, 0, &b), fd->label);
         ENC(avro_value_set_null(&b), fd->label);
         return 0;
@@ -960,7 +946,7 @@ static int encode_field(const event_field_t *fd, avro_value_t *v, const char *ba
     case EVENT_FIELD_ENUM: {
         int sym = *(const int *)at;
         if (sym < 0 || sym >= fd->n_symbols)
-            return fail(err, errlen, "field %s has no such symbol", fd->label);
+            return errtext_set(err, errlen, "field %s has no such symbol", fd->label);
         ENC(avro_value_set_enum(v, sym), fd->label);
         break;
     }
@@ -968,13 +954,13 @@ static int encode_field(const event_field_t *fd, avro_value_t *v, const char *ba
     case EVENT_FIELD_RECORD_ARRAY: {
         uint32_t n = *(const uint32_t *)(base + fd->aux_offset);
         if (n > EVENT_MAX_ARRAY_ITEMS)
-            return fail(err, errlen, "field %s has more than %d items", fd->label,
-                        EVENT_MAX_ARRAY_ITEMS);
+            return errtext_set(err, errlen, "field %s has more than %d items", fd->label,
+                               EVENT_MAX_ARRAY_ITEMS);
         for (uint32_t j = 0; j < n; j++) {
             ENC(avro_value_append(v, &item, NULL), fd->label);
             if (fd->type == EVENT_FIELD_STRING_ARRAY) {
                 const char *s = ((const char *const *)at)[j];
-                if (!s) return fail(err, errlen, "field %s has a null item", fd->label);
+                if (!s) return errtext_set(err, errlen, "field %s has a null item", fd->label);
                 ENC(avro_value_set_string(&item, s), fd->label);
                 continue;
             }
@@ -996,7 +982,7 @@ int avro_codec_encode_event(avro_codec_t *c, const event_t *ev, buf_t *out, char
                             size_t errlen)
 {
     if (ev->kind != EVENT_PRIOR_AUTH && ev->kind != EVENT_CLAIM)
-        return fail(err, errlen, "unknown event kind");
+        return errtext_set(err, errlen, "unknown event kind");
     int k = ev->kind == EVENT_PRIOR_AUTH ? SCHEMA_PA : SCHEMA_CLAIM;
     size_t nfields;
     const event_field_t *fields = event_fields(ev->kind, &nfields);
@@ -1020,23 +1006,24 @@ static int check_determination(const determination_t *d, const policy_t *p, char
                                size_t errlen)
 {
     if (d->kind != EVENT_PRIOR_AUTH && d->kind != EVENT_CLAIM)
-        return fail(err, errlen, "unknown determination kind");
+        return errtext_set(err, errlen, "unknown determination kind");
     if (!d->event_id || !d->member_id || !p || !p->policy_id)
-        return fail(err, errlen, "determination lacks event_id, member_id or policy_id");
+        return errtext_set(err, errlen, "determination lacks event_id, member_id or policy_id");
     if ((unsigned)d->outcome > OUTCOME_PENDED || d->n_reasons > MAX_CRITERIA)
-        return fail(err, errlen, "determination has an unknown outcome or too many reasons");
+        return errtext_set(err, errlen, "determination has an unknown outcome or too many reasons");
     for (int i = 0; i < criteria_count(d->kind); i++)
         if (d->criteria[i] > STATUS_NOT_APPLICABLE)
-            return fail(err, errlen, "criterion %s has an unknown status",
-                        criterion_name(d->kind, i));
+            return errtext_set(err, errlen, "criterion %s has an unknown status",
+                               criterion_name(d->kind, i));
     for (int i = 0; i < d->n_reasons; i++) {
         const reason_t *r = &d->reasons[i];
         if (!criterion_name(d->kind, r->criterion) || !reason_code_name((reason_code_t)r->code) ||
             r->status > STATUS_NOT_APPLICABLE)
-            return fail(err, errlen, "reason %d has an unknown criterion, code or status", i);
+            return errtext_set(err, errlen, "reason %d has an unknown criterion, code or status",
+                               i);
     }
     if (d->has_authorization && !d->pa_id)
-        return fail(err, errlen, "authorization without a pa_id");
+        return errtext_set(err, errlen, "authorization without a pa_id");
     return 0;
 }
 
@@ -1153,8 +1140,8 @@ int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, c
     if (w->bad || out->len - start > ENCODE_LIMIT) {
         out->len = start;
         if (out->data) out->data[start] = '\0';
-        return w->bad ? fail(err, errlen, "out of memory")
-                      : fail(err, errlen, "encoded record exceeds %zu bytes", ENCODE_LIMIT);
+        return w->bad ? errtext_set(err, errlen, "out of memory")
+                      : errtext_set(err, errlen, "encoded record exceeds %zu bytes", ENCODE_LIMIT);
     }
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errtext.h"
+
 #define MAX_DEPTH 32
 
 typedef struct {
@@ -23,15 +25,10 @@ static int perr(parser_t *ps, const char *fmt, ...) __attribute__((format(printf
 
 static int perr(parser_t *ps, const char *fmt, ...)
 {
-    char msg[200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    errtext_vset_prefixed(ps->err, ps->errlen, ps->kind, fmt, ap);
     va_end(ap);
-    if (ps->kind)
-        snprintf(ps->err, ps->errlen, "%s: %s", ps->kind, msg);
-    else
-        snprintf(ps->err, ps->errlen, "%s", msg);
     return -1;
 }
 
