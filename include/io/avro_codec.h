@@ -60,7 +60,9 @@ void avro_codec_free(avro_codec_t *c);
 
 /**
  * @brief Decodes one framed message into *out; strings are copied into arena.
- * @returns DECODE_OK or the failure, with a human message (no PHI) in err.
+ * @returns DECODE_OK or the failure, with a human message in err that names the field and the
+ * problem and quotes nothing read from the message (no value, length, index, count or offset:
+ * PHI); only the schema id of the frame, which an operator needs, is stated.
  */
 decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t len, event_t *out,
                                         arena_t *arena, char *err, size_t errlen);

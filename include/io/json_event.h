@@ -19,7 +19,8 @@
 /**
  * @brief Parses one JSON Lines record into *out. The line is modified in place and must stay
  * alive while the event is used; it needs no NUL terminator.
- * @returns 0, or -1 with the reason (no field values, so no PHI) in err.
+ * @returns 0, or -1 with the reason in err: it names the field and the problem and quotes
+ * nothing of the line (no value or length: PHI).
  */
 int json_event_parse(char *line, size_t len, event_t *out, char *err, size_t errlen);
 

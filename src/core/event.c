@@ -1,7 +1,8 @@
 #include "event.h"
 
-#include <stdio.h>
 #include <string.h>
+
+#include "errtext.h"
 
 static const char *const URGENCY[] = {"STANDARD", "EXPEDITED"};
 static const char *const DISEASE[] = {"RESECTABLE", "UNRESECTABLE", "METASTATIC", "UNKNOWN"};
@@ -302,15 +303,10 @@ static int check_one(const char *s, const char *field, char *err, size_t errlen)
 {
     if (!s) return 0;
     size_t n = strlen(s);
-    if (n > EVENT_MAX_STRING_BYTES) {
-        snprintf(err, errlen, "field %s is %zu bytes, over the limit of %d", field, n,
-                 EVENT_MAX_STRING_BYTES);
-        return -1;
-    }
-    if (!utf8_valid(s, n)) {
-        snprintf(err, errlen, "field %s is not valid UTF-8", field);
-        return -1;
-    }
+    if (n > EVENT_MAX_STRING_BYTES)
+        return errtext_set(err, errlen, "field %s is over the %d-byte limit", field,
+                           EVENT_MAX_STRING_BYTES);
+    if (!utf8_valid(s, n)) return errtext_set(err, errlen, "field %s is not valid UTF-8", field);
     return 0;
 }
 

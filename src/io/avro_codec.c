@@ -29,7 +29,6 @@
 #define ENCODE_LIMIT ((size_t)16 << 20)
 #define HEADER_LEN 5
 #define PLAN_MAX_DEPTH 16
-#define MSG_LEN 200
 
 enum { SCHEMA_PA = 0, SCHEMA_CLAIM = 1, SCHEMA_DETERMINATION = 2, SCHEMA_COUNT = 3 };
 /* The event schemas come first: they are read and written through avro-c's generic values (a
@@ -227,7 +226,6 @@ typedef struct {
 
 typedef struct {
     const unsigned char *p, *end;
-    const unsigned char *msg; /* start of the framed message, for offsets in messages */
     const plan_t *plan;
     limits_t lim;
     const char *kind;
@@ -259,21 +257,17 @@ static void walk_invalid(walker_t *w, const char *fmt, ...)
     w->invalid = true;
 }
 
-/* Offsets count from the start of the framed message, header included, so they match a hex
- * dump of the Kafka value. */
-static size_t walk_off(const walker_t *w)
-{
-    return (size_t)(w->p - w->msg);
-}
-
 static size_t walk_left(const walker_t *w)
 {
     return (size_t)(w->end - w->p);
 }
 
+/* The walker's messages name the field and the problem, never what the message holds: no
+ * length, count, index or offset read from it (the values are PHI, and a position betrays the
+ * lengths before it). */
 static const char *field_label(const pnode_t *n)
 {
-    return n->path[0] ? n->path : "record";
+    return n->path[0] ? n->path : "(record)";
 }
 
 /* A zigzag varint of at most 10 bytes whose value fits 64 bits (the 10th byte may only carry
@@ -281,15 +275,12 @@ static const char *field_label(const pnode_t *n)
 static int walk_long(walker_t *w, const pnode_t *n, int64_t *out)
 {
     uint64_t v = 0;
-    size_t start = walk_off(w);
     for (int i = 0;; i++) {
         if (w->p >= w->end)
-            return walk_fail(w, "%s: input ends inside a number at offset %zu", field_label(n),
-                             start);
+            return walk_fail(w, "field %s: input ends inside a number", field_label(n));
         unsigned b = *w->p++;
         if (i == 9 && b > 1)
-            return walk_fail(w, "%s: number at offset %zu overflows 64 bits", field_label(n),
-                             start);
+            return walk_fail(w, "field %s: number overflows 64 bits", field_label(n));
         v |= (uint64_t)(b & 0x7F) << (7 * i);
         if (!(b & 0x80)) break;
     }
@@ -307,26 +298,23 @@ static int walk_blocks(walker_t *w, const pnode_t *n)
     uint64_t total = 0;
     for (;;) {
         int64_t count, size = -1;
-        size_t at = walk_off(w);
         if (walk_long(w, n, &count) != 0) return -1;
         if (count == 0) break;
         if (count < 0) {
             if (count == INT64_MIN)
-                return walk_fail(w, "%s: bad block count at offset %zu", field_label(n), at);
+                return walk_fail(w, "field %s: bad block count", field_label(n));
             count = -count;
             if (walk_long(w, n, &size) != 0) return -1;
             if (size < 0 || (uint64_t)size > walk_left(w))
-                return walk_fail(w,
-                                 "%s: block byte size %lld at offset %zu exceeds the %zu bytes "
-                                 "left",
-                                 field_label(n), (long long)size, at, walk_left(w));
+                return walk_fail(w, "field %s: input ends before the block's declared byte size",
+                                 field_label(n));
         }
         /* Each item takes at least item_min bytes, so a count the input cannot hold is a lie;
          * items of no bytes at all (array of null) are bounded by the item limit instead. */
         if (item_min > 0 ? (uint64_t)count > walk_left(w) / item_min
                          : total + (uint64_t)count > w->lim.max_items)
-            return walk_fail(w, "%s: block of %lld items at offset %zu exceeds the %zu bytes left",
-                             field_label(n), (long long)count, at, walk_left(w));
+            return walk_fail(w, "field %s: block declares more items than the input holds",
+                             field_label(n));
         total += (uint64_t)count;
         if (total > w->lim.max_items)
             walk_invalid(w, "field %s has more than %llu items", n->path,
@@ -337,17 +325,15 @@ static int walk_blocks(walker_t *w, const pnode_t *n)
                 int64_t klen;
                 if (walk_long(w, n, &klen) != 0) return -1;
                 if (klen < 0 || (uint64_t)klen > walk_left(w))
-                    return walk_fail(w, "%s: key length %lld exceeds the %zu bytes left",
-                                     field_label(n), (long long)klen, walk_left(w));
+                    return walk_fail(w, "field %s: input ends before the declared map key length",
+                                     field_label(n));
                 w->p += klen;
             }
             if (walk_node(w, w->plan->kids[n->kids]) != 0) return -1;
         }
         if (size >= 0 && (uint64_t)size != (uint64_t)(w->p - block))
-            return walk_fail(w,
-                             "%s: block byte size %lld at offset %zu is not the %zu bytes of "
-                             "its items",
-                             field_label(n), (long long)size, at, (size_t)(w->p - block));
+            return walk_fail(w, "field %s: block byte size is not the size of its items",
+                             field_label(n));
     }
     return 0;
 }
@@ -356,21 +342,18 @@ static int walk_node(walker_t *w, uint32_t idx)
 {
     const pnode_t *n = &w->plan->nodes[idx];
     int64_t v;
-    size_t at = walk_off(w);
     switch (n->type) {
     case AVRO_NULL:
         return 0;
     case AVRO_BOOLEAN:
-        if (w->p >= w->end) return walk_fail(w, "%s: input ends at offset %zu", field_label(n), at);
-        if (*w->p > 1)
-            return walk_fail(w, "%s: boolean at offset %zu is not 0 or 1", field_label(n), at);
+        if (w->p >= w->end) return walk_fail(w, "field %s: input ends", field_label(n));
+        if (*w->p > 1) return walk_fail(w, "field %s: boolean is not 0 or 1", field_label(n));
         w->p++;
         return 0;
     case AVRO_INT32:
         if (walk_long(w, n, &v) != 0) return -1;
         if (v < INT32_MIN || v > INT32_MAX)
-            return walk_fail(w, "%s: int at offset %zu is out of the 32-bit range", field_label(n),
-                             at);
+            return walk_fail(w, "field %s: int is out of the 32-bit range", field_label(n));
         return 0;
     case AVRO_INT64:
         return walk_long(w, n, &v);
@@ -378,8 +361,7 @@ static int walk_node(walker_t *w, uint32_t idx)
     case AVRO_DOUBLE:
     case AVRO_FIXED: {
         size_t need = n->type == AVRO_FLOAT ? 4 : n->type == AVRO_DOUBLE ? 8 : n->n;
-        if (walk_left(w) < need)
-            return walk_fail(w, "%s: input ends at offset %zu", field_label(n), at);
+        if (walk_left(w) < need) return walk_fail(w, "field %s: input ends", field_label(n));
         w->p += need;
         return 0;
     }
@@ -387,30 +369,24 @@ static int walk_node(walker_t *w, uint32_t idx)
     case AVRO_BYTES: {
         const char *what = n->is_string ? "string" : "bytes";
         if (walk_long(w, n, &v) != 0) return -1;
-        if (v < 0)
-            return walk_fail(w, "%s: negative %s length %lld at offset %zu", field_label(n), what,
-                             (long long)v, at);
+        if (v < 0) return walk_fail(w, "field %s: negative %s length", field_label(n), what);
         if ((uint64_t)v > walk_left(w))
-            return walk_fail(w, "%s: %s length %lld exceeds the %zu bytes left at offset %zu",
-                             field_label(n), what, (long long)v, walk_left(w), at);
+            return walk_fail(w, "field %s: input ends before the declared %s length",
+                             field_label(n), what);
         if (n->is_string && (uint64_t)v > w->lim.max_string)
-            walk_invalid(w, "field %s is %lld bytes, over the limit of %zu", n->path, (long long)v,
+            walk_invalid(w, "field %s: declared length over the %zu-byte limit", n->path,
                          w->lim.max_string);
         w->p += v;
         return 0;
     }
     case AVRO_ENUM:
-        if (walk_long(w, n, &v) != 0) return -1;
-        if (v < 0 || v >= (int64_t)n->n)
-            return walk_fail(w, "%s: enum index %lld at offset %zu is not one of the %u symbols",
-                             field_label(n), (long long)v, at, n->n);
-        return 0;
     case AVRO_UNION:
+        /* An index into the symbols or the branches (whose node follows). */
         if (walk_long(w, n, &v) != 0) return -1;
         if (v < 0 || v >= (int64_t)n->n)
-            return walk_fail(w, "%s: union index %lld at offset %zu is not one of the %u branches",
-                             field_label(n), (long long)v, at, n->n);
-        return walk_node(w, w->plan->kids[n->kids + (uint32_t)v]);
+            return walk_fail(w, "field %s: %s out of range", field_label(n),
+                             n->type == AVRO_ENUM ? "enum index" : "union branch");
+        return n->type == AVRO_ENUM ? 0 : walk_node(w, w->plan->kids[n->kids + (uint32_t)v]);
     case AVRO_RECORD:
         for (uint32_t i = 0; i < n->n; i++)
             if (walk_node(w, w->plan->kids[n->kids + i]) != 0) return -1;
@@ -419,7 +395,7 @@ static int walk_node(walker_t *w, uint32_t idx)
     case AVRO_MAP:
         return walk_blocks(w, n);
     default:
-        return walk_fail(w, "%s: unsupported schema type", field_label(n));
+        return walk_fail(w, "field %s: unsupported schema type", field_label(n));
     }
 }
 
@@ -668,11 +644,11 @@ static decode_status_t fill_fail(fill_t *f, decode_status_t st, const char *fmt,
 }
 
 /* avro-c failing after the walker accepted the body means the two disagree; report it as
- * malformed with avro-c's reason (which names no values). */
+ * malformed without avro-c's reason, which may quote a length or an index it read. */
 #define AVRO_TRY(f, call, field)                                                                   \
     do {                                                                                           \
         if ((call) != 0)                                                                           \
-            return fill_fail((f), DECODE_MALFORMED, "field %s: %s", (field), avro_strerror());     \
+            return fill_fail((f), DECODE_MALFORMED, "field %s: avro-c cannot read it", (field));   \
     } while (0)
 
 static decode_status_t fill_string(fill_t *f, avro_value_t *v, const char **out, const char *field)
@@ -707,7 +683,7 @@ static decode_status_t fill_branch(fill_t *f, avro_value_t *v, avro_value_t *bra
     int disc;
     AVRO_TRY(f, avro_value_get_discriminant(v, &disc), field);
     if (disc != 0 && disc != 1)
-        return fill_fail(f, DECODE_MALFORMED, "field %s: union index out of range", field);
+        return fill_fail(f, DECODE_MALFORMED, "field %s: union branch out of range", field);
     *present = disc == 1;
     if (*present) AVRO_TRY(f, avro_value_get_current_branch(v, branch), field);
     return DECODE_OK;
@@ -798,11 +774,11 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
         return DECODE_EMPTY;
     }
     if (len < HEADER_LEN) {
-        errtext_set(err, errlen, "message of %zu bytes is shorter than the 5-byte header", len);
+        errtext_set(err, errlen, "message is shorter than the 5-byte header");
         return DECODE_BAD_MAGIC;
     }
     if (m[0] != 0) {
-        errtext_set(err, errlen, "magic byte is 0x%02x, not 0", m[0]);
+        errtext_set(err, errlen, "magic byte is not 0");
         return DECODE_BAD_MAGIC;
     }
     int32_t id = (int32_t)((uint32_t)m[1] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 8 |
@@ -822,7 +798,6 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
 
     walker_t w = {.p = m + HEADER_LEN,
                   .end = m + len,
-                  .msg = m,
                   .plan = &c->plan[k],
                   .lim = {EVENT_MAX_STRING_BYTES, EVENT_MAX_ARRAY_ITEMS},
                   .kind = kind,
@@ -830,8 +805,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
                   .errlen = errlen};
     if (walk_node(&w, 0) != 0) return DECODE_MALFORMED;
     if (w.p != w.end) {
-        errtext_set(err, errlen, "%s: %zu bytes after the record, from offset %zu", kind,
-                    walk_left(&w), walk_off(&w));
+        errtext_set(err, errlen, "%s: bytes after the record", kind);
         return DECODE_TRAILING_BYTES;
     }
     if (w.invalid) return DECODE_INVALID;
@@ -842,7 +816,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     avro_reader_memory_set_source(c->reader, (const char *)(m + HEADER_LEN),
                                   (int64_t)(len - HEADER_LEN));
     if (avro_value_read(c->reader, rec) != 0) {
-        errtext_set(err, errlen, "%s: %s", kind, avro_strerror());
+        errtext_set(err, errlen, "%s: avro-c cannot read the record", kind);
         return DECODE_MALFORMED;
     }
 
@@ -854,13 +828,13 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     for (size_t i = 0; i < nfields; i++) {
         avro_value_t v;
         if (avro_value_get_by_index(rec, i, &v, NULL) != 0) {
-            errtext_set(err, errlen, "%s: %s", kind, avro_strerror());
+            errtext_set(err, errlen, "%s: field %s: avro-c cannot read it", kind, fields[i].label);
             return DECODE_MALFORMED;
         }
         decode_status_t st = fill_field(&f, &fields[i], &v, (char *)out);
         if (st != DECODE_OK) return st;
     }
-    char inner[MSG_LEN];
+    char inner[256];
     if (event_check_strings(out, inner, sizeof inner) != 0) {
         errtext_set(err, errlen, "%s: %s", kind, inner);
         return DECODE_INVALID;
@@ -888,8 +862,7 @@ static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf
         avro_writer_memory_set_dest(c->writer, c->scratch, (int64_t)c->scratch_cap);
         int rc = avro_value_write(c->writer, v);
         if (rc == 0) break;
-        if (rc != ENOSPC)
-            return errtext_set(err, errlen, "avro encoding failed: %s", avro_strerror());
+        if (rc != ENOSPC) return errtext_set(err, errlen, "avro encoding failed: %s", strerror(rc));
         if (c->scratch_cap >= ENCODE_LIMIT)
             return errtext_set(err, errlen, "encoded record exceeds %zu bytes", ENCODE_LIMIT);
         char *bigger = realloc(c->scratch, c->scratch_cap * 2);
@@ -907,7 +880,7 @@ static int encode_value(avro_codec_t *c, avro_value_t *v, int32_t schema_id, buf
 #define ENC(call, what)                                                                            \
     do {                                                                                           \
         if ((call) != 0) {                                                                         \
-            errtext_set(err, errlen, "encoding %s: %s", (what), avro_strerror());                  \
+            errtext_set(err, errlen, "field %s: avro-c cannot encode it", (what));                 \
             goto cleanup;                                                                          \
         }                                                                                          \
     } while (0)

@@ -21,6 +21,7 @@ typedef struct {
     const char *kind; /* for messages */
 } parser_t;
 
+/* Messages name the field and the problem, never the text of the line (values are PHI). */
 static int perr(parser_t *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int perr(parser_t *ps, const char *fmt, ...)
@@ -377,7 +378,7 @@ static int record_item(parser_t *ps, uint32_t i, void *ctx)
             if (k == n_fields) {
                 if (skip_value(ps, 2, what) != 0) return -1;
             } else {
-                if (seen[k]) return perr(ps, "%s: field %s appears twice", what, key);
+                if (seen[k]) return perr(ps, "%s: field %s appears twice", what, fields[k].name);
                 seen[k] = true;
                 if (convert(ps, &fields[k], item) != 0) return -1;
             }
