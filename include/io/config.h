@@ -35,6 +35,10 @@ typedef struct {
     int64_t exit_when_idle_ms; /**< 0: run until signalled */
     char *log_level;
     char *metrics_address;
+    char *trace_headers; /**< comma-separated */
+    int64_t health_stall_ms;
+    int64_t dead_letter_max_replays;
+    char *fault_encode_refuse;       /**< tests only; empty: off */
     int64_t fault_exit_after_commit; /**< tests of the commit -> publish window; 0: off */
     size_t n_passthrough;
     char *passthrough_keys[CONFIG_MAX_PASSTHROUGH];

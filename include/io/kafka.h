@@ -19,11 +19,13 @@
 #ifndef AMTAGVI_KAFKA_H
 #define AMTAGVI_KAFKA_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "record.h"
 
 /** @brief A consumed message; its pointers are valid until kafka_message_release. */
 typedef struct {
@@ -42,11 +44,11 @@ typedef struct {
 void kafka_message_release(kafka_message_t *m);
 
 /**
- * @brief The message's i-th header, in the order they were produced.
- * @returns 0 and the header, or -1 past the last one.
+ * @brief The message's headers in the order they were produced, up to max of them into out
+ * (pointers valid as long as m).
+ * @returns how many the message has, which may be more than max.
  */
-int kafka_message_header(const kafka_message_t *m, size_t i, const char **name, const void **value,
-                         size_t *size);
+size_t kafka_message_headers(const kafka_message_t *m, record_header_t *out, size_t max);
 
 /** @brief A partition and an offset: where an assigned partition resumes, or a position. */
 typedef struct {
@@ -123,31 +125,59 @@ void kafka_consumer_free(kafka_consumer_t *c);
 
 typedef struct kafka_producer kafka_producer_t;
 
-/** @brief One message header; size -1 means value is a NUL-terminated string. */
+/** @brief One record to produce. */
 typedef struct {
-    const char *name;
-    const void *value;
-    long size;
-} kafka_header_t;
+    const char *topic;
+    const void *key; /**< NULL: no key */
+    size_t key_len;
+    const void *value; /**< NULL: a tombstone */
+    size_t value_len;
+    const record_header_t *headers;
+    size_t n_headers;
+    int64_t timestamp_ms; /**< 0: now */
+} kafka_record_t;
 
 /**
  * @brief A producer for cfg's brokers.
  * @param on_delivery_failure called (from kafka_producer_poll / _flush / kafka_produce) for
  * each message the broker did not take, after it is logged and counted; may be NULL.
+ * @param stop when not NULL and set (a signal handler's flag), every wait in here ends early.
  * @returns the producer, or NULL with err.
  */
 kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_failure)(void *ctx),
-                                     void *ctx, char *err, size_t errlen);
+                                     void *ctx, const volatile sig_atomic_t *stop, char *err,
+                                     size_t errlen);
+
+typedef enum {
+    KAFKA_QUEUED = 0, /**< copied into librdkafka's queue; its delivery is reported later */
+    KAFKA_TOO_LARGE,  /**< over the producer's or the broker's size limit: never retry as is */
+    KAFKA_FAILED,     /**< could not be queued now (unknown topic, ...): retry later */
+    KAFKA_STOPPED     /**< the stop flag was set while waiting for room in the queue */
+} kafka_produce_t;
 
 /**
- * @brief Queues one message (copied). While librdkafka's queue is full it serves delivery
- * reports and waits.
- * @param key NULL for no key; value NULL for a tombstone.
- * @returns 0 when queued, or -1 with err (unknown topic, message over message.max.bytes, ...).
+ * @brief Queues one record (copied). While librdkafka's queue is full it serves delivery
+ * reports and waits, until the stop flag is set.
+ * A record larger than kafka_producer_max_bytes() is refused as KAFKA_TOO_LARGE without being
+ * tried.
+ * @returns KAFKA_QUEUED, or another kafka_produce_t with err.
  */
-int kafka_produce(kafka_producer_t *p, const char *topic, const void *key, size_t key_len,
-                  const void *value, size_t value_len, const kafka_header_t *headers,
-                  size_t n_headers, char *err, size_t errlen);
+kafka_produce_t kafka_produce(kafka_producer_t *p, const kafka_record_t *r, char *err,
+                              size_t errlen);
+
+/**
+ * @brief The largest record kafka_produce will try on topic: the producer's message.max.bytes,
+ * lowered
+ * to below a record the broker refused as too large (a topic's max.message.bytes can be
+ * smaller) when that record was larger than every record delivered so far. librdkafka sends
+ * records in batches of up to batch.size bytes, and a broker refuses a batch over the topic's
+ * limit whole: keep kafka.batch.size at or below the smallest max.message.bytes of the topics
+ * written (the defaults, 1,000,000 and 1,048,588, are).
+ */
+size_t kafka_producer_max_bytes(kafka_producer_t *p, const char *topic);
+
+/** @brief What kafka_produce counts for r against the limit: key, value, headers, framing. */
+size_t kafka_record_size(const kafka_record_t *r);
 
 /** @brief Serves delivery reports for up to timeout_ms (0: without waiting). */
 void kafka_producer_poll(kafka_producer_t *p, int timeout_ms);
@@ -159,12 +189,16 @@ size_t kafka_producer_queued(kafka_producer_t *p);
 long kafka_producer_failures(const kafka_producer_t *p);
 
 /**
- * @brief Waits until every queued message is acknowledged or failed.
- * @returns 0 if none of them failed, else -1.
+ * @brief Waits until every queued message is acknowledged or failed, or the stop flag is set.
+ * @returns 0 if all were delivered, else -1 (a delivery failed, or it stopped first).
  */
 int kafka_producer_flush(kafka_producer_t *p);
 
-/** @brief Flushes what is queued, then frees. NULL is a no-op. */
+/**
+ * @brief Flushes what is queued, then frees; once the stop flag is set, what is still
+ * undelivered is dropped instead (the worker's positions say what to publish again). NULL is a
+ * no-op.
+ */
 void kafka_producer_free(kafka_producer_t *p);
 
 #endif

@@ -58,12 +58,15 @@ void metrics_count_event(metrics_t *m, event_kind_t kind, outcome_t outcome);
 void metrics_count_replay(metrics_t *m, event_kind_t kind);
 /**
  * @brief A dead letter, by the reason it is stored and published with (decode_status_name():
- * empty, bad_magic, unknown_schema, malformed, trailing_bytes, invalid).
+ * empty, bad_magic, unknown_schema, malformed, trailing_bytes, invalid; or rejected: a row
+ * PostgreSQL refused; unencodable: an outcome the encoder refused).
  * @returns 0, or -1 for a reason outside that set (not counted).
  */
 int metrics_count_dead_letter(metrics_t *m, const char *reason);
 void metrics_count_database_error(metrics_t *m);
 void metrics_count_kafka_error(metrics_t *m);
+/** @brief A record published shortened (or not at all) because it was too large. */
+void metrics_count_publish_truncated(metrics_t *m);
 /** @brief A batch the database refused because another worker moved the offsets. */
 void metrics_count_fenced_batch(metrics_t *m);
 void metrics_count_rebalance(metrics_t *m, metrics_rebalance_t type);

@@ -14,13 +14,16 @@
 #include "buf.h"
 #include "determination.h"
 #include "engine.h"
+#include "record.h"
 
 typedef struct store store_t;
 
 typedef enum {
     STORE_OK = 0,
-    STORE_RETRY = 1,  /**< connection or server trouble: reconnect and retry the batch */
-    STORE_FENCED = 2, /**< the offsets moved under us: another worker owns a partition */
+    STORE_RETRY = 1,    /**< connection or server trouble: reconnect and retry the batch */
+    STORE_FENCED = 2,   /**< the offsets moved under us: another worker owns a partition */
+    STORE_REJECTED = 3, /**< PostgreSQL refused some rows (data, constraint, size): see the
+                             rejections; nothing was written */
 } store_status_t;
 
 /** One new determination to insert, with the facts only the worker knows. */
@@ -37,17 +40,30 @@ typedef struct {
     int64_t offset;
 } store_row_t;
 
+/** A message that could not be judged, kept whole with why. */
 typedef struct {
     const char *topic;
     int32_t partition;
     int64_t offset;
-    const char *reason;
-    const char *error;
+    const char *reason; /**< the error class: bad_magic, malformed, invalid, rejected, ... */
+    const char *error;  /**< what is wrong, naming fields, never quoting values */
     const void *key;
     size_t key_len;
     const void *payload;
     size_t payload_len;
+    const char *stage;              /**< decode, validate or store */
+    const record_header_t *headers; /**< the original record's */
+    size_t n_headers;
+    int64_t timestamp_ms; /**< the original record's; -1 if it had none */
+    int replay_count;     /**< replays from the dead-letter table it had been through */
+    const char *consumer_group, *worker_id;
 } store_dead_letter_t;
+
+/** A row of a batch that PostgreSQL refused for its content. */
+typedef struct {
+    size_t row;      /**< index into the batch's rows */
+    char error[256]; /**< SQLSTATE, condition, constraint and column: never the values */
+} store_rejection_t;
 
 /** A partition's position as the batch sees it. */
 typedef struct {
@@ -95,11 +111,18 @@ store_status_t store_load_history(store_t *s, engine_t *e, const char *const *me
  * @brief The batch transaction: checks every partition's offset equals expected_next (else
  * STORE_FENCED and nothing is written), COPYs the new determinations, inserts dead letters,
  * and moves the offsets, then commits.
+ *
+ * When PostgreSQL refuses the determinations for their content (a data exception, a
+ * constraint, a program limit: SQLSTATE classes 22, 23 but unique violations, 54), the batch
+ * is rolled back and the refused rows are found by bisection in a probe transaction that is
+ * rolled back too: STORE_REJECTED with each refused row in rejected (room for n_rows) and
+ * *n_rejected set. The caller dead-letters those events and commits the rest again.
  */
 store_status_t store_commit_batch(store_t *s, const char *group, const store_row_t *rows,
                                   size_t n_rows, const store_dead_letter_t *dead, size_t n_dead,
                                   const store_position_t *positions, size_t n_positions,
-                                  const store_batch_stats_t *stats);
+                                  const store_batch_stats_t *stats, store_rejection_t *rejected,
+                                  size_t *n_rejected);
 
 /** @brief Records that everything below published is on the outcomes topic. */
 store_status_t store_mark_published(store_t *s, const char *group, const char *topic,
@@ -116,6 +139,32 @@ typedef int (*store_republish_cb)(void *ctx, const determination_t *d,
  */
 store_status_t store_republish(store_t *s, const char *topic, int32_t partition, int64_t from,
                                int64_t to, store_republish_cb cb, void *ctx);
+
+/* ---- dead letters ---- */
+
+/** Which dead letters `dead-letters replay` takes. */
+typedef struct {
+    const char *reason; /**< NULL: any */
+    const char *topic;  /**< NULL: any source topic */
+    const char *since;  /**< received at or after this timestamp (PostgreSQL syntax); NULL: any */
+    int max_replays;    /**< the loop guard: rows with replay_count >= this are only counted */
+    long limit;         /**< at most this many rows (0: no limit) */
+} store_replay_filter_t;
+
+/** Called for each dead letter to replay; a non-zero return stops the walk. */
+typedef int (*store_replay_cb)(void *ctx, const store_dead_letter_t *dl);
+
+/**
+ * @brief Calls cb, in received order, for every dead letter not yet replayed that matches the
+ * filter and is under the loop guard; counts in *held those that match but that the guard holds
+ * back (replayed max_replays times already and failed again).
+ */
+store_status_t store_replay_candidates(store_t *s, const store_replay_filter_t *f,
+                                       store_replay_cb cb, void *ctx, long *held);
+
+/** @brief Records that a dead letter was replayed (replayed_at = now()). */
+store_status_t store_mark_replayed(store_t *s, const char *topic, int32_t partition,
+                                   int64_t offset);
 
 /* ---- retro-review ---- */
 

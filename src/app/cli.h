@@ -20,6 +20,8 @@ int cmd_produce(int argc, char **argv);
 int cmd_retro(int argc, char **argv);
 /** @brief `dump`: prints a topic's messages as JSON Lines, hex-encoded. */
 int cmd_dump(int argc, char **argv);
+/** @brief `dead-letters replay`: sends dead letters back to their source topic. */
+int cmd_dead_letters(int argc, char **argv);
 
 /**
  * @brief Loads the configuration (defaults, then the file if path is not NULL, then the

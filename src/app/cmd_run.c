@@ -28,6 +28,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
+#include "publish.h"
 #include "store.h"
 
 #define MAX_PARTS 1024
@@ -53,10 +54,14 @@ typedef struct {
 typedef struct {
     kafka_message_t msg;
     decode_status_t status;
-    const char *error; /* why it is a dead letter; in the batch's arena */
+    const char *reason; /* the dead letter's error class: a decode status, or "rejected" */
+    const char *stage;  /* ... and where it failed: decode, validate, store */
+    const char *error;  /* why it is a dead letter; in the batch's arena */
     event_kind_t kind;
     const event_t *event; /* decoded; valid until the batch is judged (the array is shared) */
     const determination_t *det;
+    const void *frame; /* its outcome message, encoded when judged; in the batch's arena */
+    size_t frame_len;
     bool is_new;
 } item_t;
 
@@ -99,7 +104,21 @@ typedef struct {
     store_status_t result;
     char error[512];
     int64_t commit_ms;
+    store_rejection_t *rejected; /* rows PostgreSQL refused (STORE_REJECTED); one per row */
+    size_t n_rejected;
 } committer_t;
+
+/* Events whose rows PostgreSQL refused: the batch is judged again without them, and they are
+ * dead-lettered (stage store) when their offsets come round again. A small ring: an entry is
+ * needed only until the batch after the refusal commits. */
+#define QUARANTINE_MAX 4096
+typedef struct {
+    char topic[256];
+    int32_t partition;
+    int64_t offset;
+    const char *reason, *stage; /* static strings */
+    char error[256];
+} quarantined_t;
 
 typedef struct {
     config_t *cfg;
@@ -119,10 +138,15 @@ typedef struct {
     batch_t *cur;    /* being polled, decoded, judged */
     batch_t *prev;   /* submitted to the commit thread, or committed and not yet published */
     bool prev_committed;
+    bool abandon; /* stopping with positions unknown: commit nothing more */
     buf_t frame;
     bool publish_pending; /* the last batch's messages are produced, not yet acknowledged */
     long publish_mark;    /* the producer's failure count when they were produced */
     int64_t commit_delay; /* backoff while the commit fails */
+    quarantined_t *quarantine;
+    size_t n_quarantined, quarantine_next;
+    char **trace_headers; /* trace.headers: copied from an event to its outcome */
+    size_t n_trace_headers;
     /* totals for the closing log line */
     long batches, judged, replayed, dead;
     int64_t fault_exit_after_commit; /* fault.exit.after.commit, tests only */
@@ -142,18 +166,22 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Sleeps ms, in slices, ending early once a stop is requested. */
 static void sleep_ms(int64_t ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
+    for (int64_t left = ms; left > 0 && !stop_requested; left -= 100) {
+        int64_t slice = left < 100 ? left : 100;
+        struct timespec ts = {0, slice * 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
-/* Exponential backoff between retries while a dependency is down. */
+/* Exponential backoff between retries while a dependency is down. Waiting is not progress:
+ * the loop does not tick meanwhile, so /healthz turns unhealthy once the worker has had work
+ * and made no progress for health.stall.ms, whatever the cause. */
 static int64_t backoff(worker_t *w, int64_t *delay)
 {
     int64_t d = *delay;
-    /* Waiting on a dependency is not a stall: keep /healthz green while backing off. */
-    metrics_tick(w->metrics);
     sleep_ms(d);
     *delay = d * 2 > w->cfg->retry_max_backoff_ms ? w->cfg->retry_max_backoff_ms : d * 2;
     return d;
@@ -181,51 +209,81 @@ static void on_delivery_failure(void *ctx)
     metrics_count_kafka_error(w->metrics);
 }
 
-static int produce_determination(worker_t *w, const determination_t *d, int64_t decided_at_ms,
-                                 const char *topic, int32_t partition, int64_t offset)
+/* The headers of an outcome: its determination_id, and the event's trace context
+ * (trace.headers: traceparent, tracestate, ...) when the event is at hand. */
+#define MAX_OUTCOME_HEADERS 16
+
+/* Encodes d's outcome message into out. @returns 0, or -1 with err (no values in it). */
+static int encode_outcome(worker_t *w, const determination_t *d, int64_t decided_at_ms,
+                          const char *topic, int32_t partition, int64_t offset, buf_t *out,
+                          char *err, size_t errlen)
 {
-    char err[256];
+    const char *refuse = w->cfg->fault_encode_refuse;
+    if (refuse[0] && strncmp(d->event_id, refuse, strlen(refuse)) == 0) {
+        snprintf(err, errlen, "fault injection: the encoder refused the determination");
+        return -1;
+    }
     determination_meta_t meta = {decided_at_ms, topic, partition, offset};
-    buf_clear(&w->frame);
-    if (avro_codec_encode_determination(w->codec, d, w->policy, &meta, &w->frame, err,
-                                        sizeof err) != 0) {
-        log_at(LOG_ERROR, "cannot encode determination", "\"event_id\":\"%s\",\"error\":\"%s\"",
-               d->event_id, err);
-        return -1;
+    buf_clear(out);
+    return avro_codec_encode_determination(w->codec, d, w->policy, &meta, out, err, errlen);
+}
+
+/* Publishes an encoded outcome: keyed by member_id, with its determination_id and the event's
+ * trace context (trace.headers: traceparent, tracestate, ...) when the event is at hand.
+ * @returns 0 when queued (or shortened, or dropped as too large: the determination is stored
+ * either way), -1 to retry later (broker trouble, or stopping). */
+static int send_outcome(worker_t *w, const determination_t *d, const void *frame, size_t len,
+                        const kafka_message_t *event_msg)
+{
+    record_header_t h[MAX_OUTCOME_HEADERS];
+    size_t n = 0;
+    if (event_msg && w->n_trace_headers) {
+        record_header_t in[64];
+        size_t n_in = kafka_message_headers(event_msg, in, 64);
+        for (size_t i = 0; i < n_in && i < 64; i++)
+            for (size_t k = 0; k < w->n_trace_headers && n < MAX_OUTCOME_HEADERS - 1; k++)
+                if (strcmp(in[i].name, w->trace_headers[k]) == 0) h[n++] = in[i];
     }
-    const kafka_header_t hdr[] = {{"determination_id", d->determination_id, UUID_STRING_LEN}};
-    if (kafka_produce(w->producer, w->cfg->outcomes_topic, d->member_id, strlen(d->member_id),
-                      w->frame.data, w->frame.len, hdr, 1, err, sizeof err) != 0) {
-        log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", err);
-        return -1;
-    }
-    return 0;
+    size_t n_original = n;
+    h[n++] = (record_header_t){"determination_id", d->determination_id, UUID_STRING_LEN};
+    kafka_record_t r = {.topic = w->cfg->outcomes_topic,
+                        .key = d->member_id,
+                        .key_len = strlen(d->member_id),
+                        .value = frame,
+                        .value_len = len,
+                        .headers = h,
+                        .n_headers = n};
+    bool shortened;
+    kafka_produce_t res = publish_record(w->producer, &r, n_original, &shortened);
+    if (shortened || res == KAFKA_TOO_LARGE) metrics_count_publish_truncated(w->metrics);
+    return res == KAFKA_QUEUED || res == KAFKA_TOO_LARGE ? 0 : -1;
 }
 
 static int produce_dead_letter(worker_t *w, const store_dead_letter_t *dl)
 {
-    char part[16], off[24], err[256];
-    snprintf(part, sizeof part, "%d", dl->partition);
-    snprintf(off, sizeof off, "%lld", (long long)dl->offset);
-    const kafka_header_t hdr[] = {{"reason", dl->reason, -1},
-                                  {"error", dl->error, -1},
-                                  {"source_topic", dl->topic, -1},
-                                  {"source_partition", part, -1},
-                                  {"source_offset", off, -1}};
-    if (kafka_produce(w->producer, w->cfg->dead_letter_topic, dl->key, dl->key_len, dl->payload,
-                      dl->payload_len, hdr, sizeof hdr / sizeof *hdr, err, sizeof err) != 0) {
-        log_at(LOG_ERROR, "produce failed", "\"error\":\"%s\"", err);
-        return -1;
-    }
-    return 0;
+    bool shortened;
+    kafka_produce_t res =
+        publish_dead_letter(w->producer, w->cfg->dead_letter_topic, dl, &shortened);
+    if (shortened || res == KAFKA_TOO_LARGE) metrics_count_publish_truncated(w->metrics);
+    return res == KAFKA_QUEUED || res == KAFKA_TOO_LARGE ? 0 : -1;
 }
 
 static int republish_cb(void *ctx, const determination_t *d, const store_dead_letter_t *dl,
                         int64_t decided_at_ms, const char *topic, int32_t partition, int64_t offset)
 {
     worker_t *w = ctx;
-    return d ? produce_determination(w, d, decided_at_ms, topic, partition, offset)
-             : produce_dead_letter(w, dl);
+    if (!d) return produce_dead_letter(w, dl);
+    char err[256];
+    if (encode_outcome(w, d, decided_at_ms, topic, partition, offset, &w->frame, err, sizeof err) !=
+        0) {
+        /* Stored long ago and now unencodable (a defect): skipping it keeps the partition
+         * flowing; it is logged and counted. */
+        log_at(LOG_ERROR, "cannot encode a stored determination; outcome not republished",
+               "\"event_id\":\"%s\",\"error\":\"%s\"", d->event_id, err);
+        metrics_count_publish_truncated(w->metrics);
+        return 0;
+    }
+    return send_outcome(w, d, w->frame.data, w->frame.len, NULL);
 }
 
 /* Waits for every publication in flight (one or more batches since the last confirmation).
@@ -364,12 +422,15 @@ static void *committer_main(void *arg)
         c->job = NULL;
         pthread_mutex_unlock(&c->mu);
         const int64_t t0 = mono_ms();
-        store_status_t st = store_commit_batch(c->store, c->group, b->rows, b->n_rows, b->dead,
-                                               b->n_dead, b->pos, b->n_pos, &b->stats);
+        size_t n_rejected = 0;
+        store_status_t st =
+            store_commit_batch(c->store, c->group, b->rows, b->n_rows, b->dead, b->n_dead, b->pos,
+                               b->n_pos, &b->stats, c->rejected, &n_rejected);
         const int64_t ms = mono_ms() - t0;
         pthread_mutex_lock(&c->mu);
         c->result = st;
         c->commit_ms = ms;
+        c->n_rejected = n_rejected;
         snprintf(c->error, sizeof c->error, "%s", st == STORE_OK ? "" : store_error(c->store));
         c->done = true;
         pthread_cond_broadcast(&c->cv);
@@ -406,6 +467,33 @@ static store_status_t committer_wait(committer_t *c, char *error, size_t errlen,
     return st;
 }
 
+/* ------------------------------------------------------------------ quarantine */
+
+static void quarantine_add(worker_t *w, const char *topic, int32_t partition, int64_t offset,
+                           const char *reason, const char *stage, const char *error)
+{
+    quarantined_t *q = &w->quarantine[w->quarantine_next];
+    w->quarantine_next = (w->quarantine_next + 1) % QUARANTINE_MAX;
+    if (w->n_quarantined < QUARANTINE_MAX) w->n_quarantined++;
+    snprintf(q->topic, sizeof q->topic, "%s", topic);
+    q->partition = partition;
+    q->offset = offset;
+    q->reason = reason;
+    q->stage = stage;
+    snprintf(q->error, sizeof q->error, "%s", error);
+}
+
+static const quarantined_t *quarantine_find(const worker_t *w, const kafka_message_t *m)
+{
+    for (size_t i = 0; i < w->n_quarantined; i++) {
+        const quarantined_t *q = &w->quarantine[i];
+        if (q->offset == m->offset && q->partition == m->partition &&
+            strcmp(q->topic, m->topic) == 0)
+            return q;
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ one batch */
 
 static void decode_items(worker_t *w, batch_t *b)
@@ -433,6 +521,17 @@ static void decode_items(worker_t *w, batch_t *b)
                 snprintf(error, sizeof error, "message key is not the event's member_id");
             }
         }
+        it->reason = decode_status_name(it->status);
+        it->stage = it->status == DECODE_INVALID ? "validate" : "decode";
+        const quarantined_t *q = w->n_quarantined ? quarantine_find(w, m) : NULL;
+        if (q) {
+            /* Judged before, but PostgreSQL refused its row or its outcome could not be
+             * encoded: it is dead-lettered now, and the batch is judged without it. */
+            it->status = DECODE_INVALID;
+            it->reason = q->reason;
+            it->stage = q->stage;
+            snprintf(error, sizeof error, "%s", q->error);
+        }
         if (it->status == DECODE_OK) {
             it->kind = ev->kind;
         } else {
@@ -449,14 +548,34 @@ static void resync_partitions(worker_t *w)
 {
     for (size_t k = 0; k < w->n_parts; k++) {
         part_t *p = &w->parts[k];
-        int64_t next, published;
-        if (store_position(w->store, w->cfg->group_id, p->topic, p->partition, 0, &next,
-                           &published) != STORE_OK)
-            continue;
+        int64_t next, published, delay = 100;
+        /* Until the position is read, nothing of this partition may be committed: resuming
+         * from the consumer's position would skip the dropped batches. */
+        while (store_position(w->store, w->cfg->group_id, p->topic, p->partition, 0, &next,
+                              &published) != STORE_OK) {
+            if (stop_requested) {
+                w->abandon = true;
+                return;
+            }
+            log_at(LOG_WARN, "cannot read partition position; retrying",
+                   "\"topic\":\"%s\",\"partition\":%d,\"error\":\"%s\"", p->topic, p->partition,
+                   store_error(w->store));
+            backoff(w, &delay);
+        }
         p->expected_next = p->consumed = next;
         p->published = p->in_flight = published;
         kafka_consumer_seek(w->consumer, p->topic, p->partition, next);
     }
+}
+
+/* Drops both batches in hand (nothing of them is committed) and resumes every partition from
+ * its stored position. */
+static void restart_from_database(worker_t *w)
+{
+    if (w->prev) drop_batch(w->prev);
+    drop_batch(w->cur);
+    w->prev = NULL;
+    resync_partitions(w);
 }
 
 /* Collects the commit thread's result for the previous batch. A failed commit is resubmitted
@@ -479,14 +598,37 @@ static int await_commit(worker_t *w, bool block)
         if (st == STORE_FENCED) {
             metrics_count_fenced_batch(w->metrics);
             log_at(LOG_WARN, "batch fenced; re-reading positions", "\"error\":\"%s\"", error);
-            drop_batch(b);
-            drop_batch(w->cur);
-            w->prev = NULL;
-            resync_partitions(w);
+            restart_from_database(w);
+            return -1;
+        }
+        if (st == STORE_REJECTED) {
+            /* Content PostgreSQL refuses fails on every retry: its events are dead-lettered and
+             * both batches judged again without them (the next batch saw their
+             * determinations in its history). */
+            for (size_t k = 0; k < w->committer.n_rejected; k++) {
+                const store_rejection_t *r = &w->committer.rejected[k];
+                const store_row_t *row = &b->rows[r->row];
+                quarantine_add(w, row->topic, row->partition, row->offset, "rejected", "store",
+                               r->error);
+                log_at(LOG_WARN, "row refused by PostgreSQL; the event is dead-lettered",
+                       "\"event_id\":\"%s\",\"partition\":%d,\"offset\":%lld,\"error\":\"%s\"",
+                       row->det->event_id, row->partition, (long long)row->offset, r->error);
+            }
+            restart_from_database(w);
             return -1;
         }
         metrics_count_database_error(w->metrics);
         metrics_set_ready(w->metrics, false);
+        if (stop_requested) {
+            /* Stopping while the database is down: nothing of either batch is committed, and
+             * the next owner of the partitions reads them again. */
+            log_at(LOG_WARN, "stopping with the batch uncommitted", "\"error\":\"%s\"", error);
+            drop_batch(b);
+            drop_batch(w->cur);
+            w->prev = NULL;
+            w->abandon = true;
+            return -1;
+        }
         int64_t d = backoff(w, &w->commit_delay);
         log_at(LOG_WARN, "database unavailable; retrying batch",
                "\"error\":\"%s\",\"retry_in_ms\":%lld", error, (long long)d);
@@ -557,11 +699,19 @@ static void publish_prev(worker_t *w)
         for (size_t i = 0; i < b->n_items && rc == 0; i++) {
             const item_t *it = &b->items[i];
             if (it->status == DECODE_OK)
-                rc = produce_determination(w, it->det, b->decided_at, it->msg.topic,
-                                           it->msg.partition, it->msg.offset);
+                rc = send_outcome(w, it->det, it->frame, it->frame_len, &it->msg);
         }
         for (size_t i = 0; i < b->n_dead && rc == 0; i++) rc = produce_dead_letter(w, &b->dead[i]);
         if (rc == 0) break;
+        if (stop_requested) {
+            /* The batch is committed; what is not published stays behind published_offset
+             * and the next owner of the partitions publishes it from the database. */
+            log_at(LOG_WARN, "stopping with the batch committed but not all published", NULL);
+            w->publish_pending = false;
+            drop_batch(b);
+            w->prev = NULL;
+            return;
+        }
         /* A message could not even be queued: settle everything queued first. Earlier batches
          * may still be unconfirmed (confirmation is lazy), so this must be confirm_published,
          * which republishes their range if a delivery failed, not a bare flush that would let
@@ -621,6 +771,35 @@ static store_status_t load_history(worker_t *w, batch_t *b, const char **members
     return STORE_OK;
 }
 
+/* A message that cannot be judged, as a dead letter: kept whole (key, value, headers,
+ * timestamp), with where and why it failed. Its headers are copied into the batch's arena. */
+static int dead_letter_of(worker_t *w, batch_t *b, const item_t *it, store_dead_letter_t *dl)
+{
+    const kafka_message_t *m = &it->msg;
+    record_header_t first[1];
+    size_t n = kafka_message_headers(m, first, 0);
+    record_header_t *h = n ? arena_alloc(&b->arena, n * sizeof *h) : NULL;
+    if (n && !h) return -1;
+    if (n) kafka_message_headers(m, h, n);
+    *dl = (store_dead_letter_t){.topic = m->topic,
+                                .partition = m->partition,
+                                .offset = m->offset,
+                                .reason = it->reason,
+                                .error = it->error,
+                                .key = m->key,
+                                .key_len = m->key_len,
+                                .payload = m->value,
+                                .payload_len = m->value_len,
+                                .stage = it->stage,
+                                .headers = h,
+                                .n_headers = n,
+                                .timestamp_ms = m->timestamp_ms,
+                                .replay_count = publish_replay_count(h, n),
+                                .consumer_group = w->cfg->group_id,
+                                .worker_id = w->cfg->worker_id};
+    return 0;
+}
+
 /* Judges the batch in hand, then hands it to the commit thread as soon as the previous one is
  * committed, and publishes the previous one while this one commits.
  * @returns 0, or -1 when memory ran out. */
@@ -659,14 +838,12 @@ static int process_batch(worker_t *w)
     b->decided_at = now_ms();
     b->n_rows = b->n_dead = b->n_pos = 0;
     b->judged = b->replayed = 0;
+    bool unencodable = false;
     for (size_t i = 0; i < b->n_items; i++) {
         item_t *it = &b->items[i];
         const kafka_message_t *m = &it->msg;
         if (it->status != DECODE_OK) {
-            b->dead[b->n_dead++] = (store_dead_letter_t){
-                m->topic,    m->partition, m->offset,  decode_status_name(it->status),
-                it->error,   m->key,       m->key_len, m->value,
-                m->value_len};
+            if (dead_letter_of(w, b, it, &b->dead[b->n_dead++]) != 0) return -1;
             continue;
         }
         int r = engine_process(b->engine, it->event, &it->det);
@@ -676,6 +853,23 @@ static int process_batch(worker_t *w)
             log_at(LOG_WARN, "replayed event_id with different content",
                    "\"event_id\":\"%s\",\"partition\":%d,\"offset\":%lld", it->det->event_id,
                    m->partition, (long long)m->offset);
+        /* The outcome message is made now, before anything is committed: one the encoder
+         * refuses is dead-lettered instead of stored. */
+        char err[256];
+        if (encode_outcome(w, it->det, b->decided_at, m->topic, m->partition, m->offset, &w->frame,
+                           err, sizeof err) != 0) {
+            quarantine_add(w, m->topic, m->partition, m->offset, "unencodable", "publish", err);
+            log_at(LOG_WARN, "outcome cannot be encoded; the event is dead-lettered",
+                   "\"event_id\":\"%s\",\"partition\":%d,\"offset\":%lld,\"error\":\"%s\"",
+                   it->det->event_id, m->partition, (long long)m->offset, err);
+            unencodable = true;
+            continue;
+        }
+        void *frame = arena_alloc(&b->arena, w->frame.len);
+        if (!frame) return -1;
+        memcpy(frame, w->frame.data, w->frame.len);
+        it->frame = frame;
+        it->frame_len = w->frame.len;
         if (!it->is_new) {
             b->replayed++;
             continue;
@@ -697,9 +891,19 @@ static int process_batch(worker_t *w)
             .offset = m->offset};
     }
     b->t_judged = mono_ms();
+    if (unencodable) {
+        /* Later events of the batch were judged with the unencodable determination in their
+         * history: once the previous batch is committed, this one is read and judged again,
+         * with the quarantined events as dead letters. */
+        finish_prev(w);
+        if (w->prev || w->abandon) return 0; /* not committed: stopping, or restarted */
+        drop_batch(b);
+        resync_partitions(w);
+        return 0;
+    }
     /* This batch was judged on the previous one's determinations: it may be committed only
      * after it, with the positions it leaves. */
-    if (await_commit(w, true) < 0) return 0; /* fenced: both dropped */
+    if (await_commit(w, true) < 0) return 0; /* fenced, refused or stopping: both dropped */
     /* The acks of the batches published before usually arrive while this one is judged; if
      * they have, this commit records them as published. It never waits for them: a slow
      * broker ack (the first one after start takes ~0.7 s while the producer gets its id)
@@ -737,6 +941,33 @@ static int process_batch(worker_t *w)
 
 /* ------------------------------------------------------------------ main loop */
 
+/* Splits a comma-separated list into a new array of strings. @returns 0, or -1 (memory). */
+static int split_list(const char *list, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!list[0]) return 0;
+    size_t cap = 1;
+    for (const char *p = list; *p; p++) cap += *p == ',';
+    char **v = calloc(cap, sizeof *v);
+    if (!v) return -1;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *a = p, *e = p + len;
+        while (a < e && *a == ' ') a++;
+        while (e > a && e[-1] == ' ') e--;
+        if (e > a && !(v[*n] = strndup(a, (size_t)(e - a)))) {
+            for (size_t i = 0; i < *n; i++) free(v[i]);
+            free(v);
+            return -1;
+        }
+        if (e > a) (*n)++;
+        p += len + (p[len] == ',');
+    }
+    *out = v;
+    return 0;
+}
+
 static bool all_at_end(const worker_t *w)
 {
     if (w->n_parts == 0) return false;
@@ -749,7 +980,7 @@ static int run_loop(worker_t *w)
 {
     const size_t max = (size_t)w->cfg->batch_max_messages;
     int64_t last_message = mono_ms();
-    while (!stop_requested) {
+    while (!stop_requested && !w->abandon) {
         metrics_tick(w->metrics);
         int64_t deadline = 0;
         batch_t *b = w->cur;
@@ -811,9 +1042,12 @@ static int run_loop(worker_t *w)
             break;
         }
     }
-    /* SIGTERM/SIGINT: the batch in hand is committed and published before we leave. */
-    if (w->cur->n_items && process_batch(w) != 0) return 1;
-    finish_prev(w);
+    /* SIGTERM/SIGINT: the batch in hand is committed and published before we leave, unless
+     * a dependency is down: then nothing more is committed (every wait ends on the stop) and
+     * the next owner of the partitions reads the rest again. */
+    if (!w->abandon && w->cur->n_items && process_batch(w) != 0) return 1;
+    if (!w->abandon) finish_prev(w);
+    if (w->abandon) drop_batch(w->cur);
     return 0;
 }
 
@@ -849,6 +1083,11 @@ int cmd_run(int argc, char **argv)
         config_free(&cfg);
         return 0;
     }
+    /* Handlers first: a stop request must end every wait from here on, start-up included. */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     int rc = 1;
     worker_t *w = calloc(1, sizeof *w);
     if (!w) {
@@ -868,11 +1107,16 @@ int cmd_run(int argc, char **argv)
     }
     w->cur = &w->slots[0];
     w->events = calloc((size_t)cfg.batch_max_messages, sizeof *w->events);
+    w->quarantine = calloc(QUARANTINE_MAX, sizeof *w->quarantine);
+    w->committer.rejected = calloc((size_t)cfg.batch_max_messages, sizeof *w->committer.rejected);
+    if (split_list(cfg.trace_headers, &w->trace_headers, &w->n_trace_headers) != 0)
+        w->trace_headers = NULL;
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
                             (int32_t)cfg.determination_schema_id};
     if (!w->policy) goto cleanup; /* the reason is printed */
     if (!w->events || !w->slots[0].items || !w->slots[1].items || !w->slots[0].engine ||
-        !w->slots[1].engine) {
+        !w->slots[1].engine || !w->quarantine || !w->committer.rejected ||
+        (cfg.trace_headers[0] && !w->trace_headers)) {
         log_at(LOG_ERROR, "out of memory", NULL);
         goto cleanup;
     }
@@ -885,6 +1129,7 @@ int cmd_run(int argc, char **argv)
         goto cleanup;
     }
     metrics_set_build_info(w->metrics, AMTAGVI_VERSION, w->policy->file_version);
+    metrics_set_stall_limit_ms(w->metrics, cfg.health_stall_ms);
     metrics_tick(w->metrics);
     if (cfg.metrics_address[0]) {
         if (!(w->http = http_server_start(cfg.metrics_address, w->metrics, err, sizeof err))) {
@@ -906,7 +1151,8 @@ int cmd_run(int argc, char **argv)
     }
     w->committer_started = true;
 
-    if (!(w->producer = kafka_producer_new(&cfg, on_delivery_failure, w, err, sizeof err))) {
+    if (!(w->producer =
+              kafka_producer_new(&cfg, on_delivery_failure, w, &stop_requested, err, sizeof err))) {
         log_at(LOG_ERROR, "kafka producer", "\"error\":\"%s\"", err);
         goto cleanup;
     }
@@ -922,10 +1168,7 @@ int cmd_run(int argc, char **argv)
                store_error(w->store));
         backoff(w, &delay);
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    if (stop_requested) goto cleanup;
 
     if (kafka_consumer_subscribe(w->consumer, cfg.topics, err, sizeof err) != 0) {
         log_at(LOG_ERROR, "subscribe failed", "\"error\":\"%s\"", err);
@@ -963,6 +1206,10 @@ cleanup:
         free(w->slots[i].items);
     }
     free(w->events);
+    free(w->quarantine);
+    free(w->committer.rejected);
+    for (size_t i = 0; i < w->n_trace_headers; i++) free(w->trace_headers[i]);
+    free(w->trace_headers);
     store_free(w->store);
     metrics_free(w->metrics);
     avro_codec_free(w->codec);

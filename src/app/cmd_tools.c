@@ -142,7 +142,7 @@ int cmd_produce(int argc, char **argv)
                             (int32_t)cfg.determination_schema_id};
     avro_codec_t *codec = avro_codec_new(&ids, err, sizeof err);
     kafka_producer_t *producer =
-        codec ? kafka_producer_new(&cfg, NULL, NULL, err, sizeof err) : NULL;
+        codec ? kafka_producer_new(&cfg, NULL, NULL, NULL, err, sizeof err) : NULL;
     if (!producer) {
         fprintf(stderr, "amtagvi-adjudicator: produce: %s\n", err);
         avro_codec_free(codec);
@@ -199,10 +199,13 @@ int cmd_produce(int argc, char **argv)
                 continue;
             }
         }
-        if (kafka_produce(producer, topic, has_key ? key.data : NULL, key.len,
-                          has_value ? value.data : NULL, value.len, NULL, 0, err,
-                          sizeof err) != 0) {
-            fprintf(stderr, "%s\n", err);
+        kafka_record_t rec = {.topic = topic,
+                              .key = has_key ? key.data : NULL,
+                              .key_len = key.len,
+                              .value = has_value ? value.data : NULL,
+                              .value_len = value.len};
+        if (kafka_produce(producer, &rec, err, sizeof err) != KAFKA_QUEUED) {
+            fprintf(stderr, "line %ld: %s\n", lineno, err);
             failed++;
         }
         sent++;
@@ -288,13 +291,11 @@ int cmd_dump(int argc, char **argv)
             printf(", \"value\": ");
             hex_or_null(m.value, m.value_len);
             printf(", \"headers\": {");
-            const char *name;
-            const void *val;
-            size_t size;
-            for (size_t i = 0; kafka_message_header(&m, i, &name, &val, &size) == 0; i++) {
-                printf("%s\"%s\": \"", i ? ", " : "", name);
-                hex_out(val, size);
-                printf("\"");
+            record_header_t h[256];
+            size_t n = kafka_message_headers(&m, h, 256);
+            for (size_t k = 0; k < n && k < 256; k++) {
+                printf("%s\"%s\": ", k ? ", " : "", h[k].name);
+                hex_or_null(h[k].value, h[k].size);
             }
             printf("}}\n");
         }

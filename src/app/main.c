@@ -23,6 +23,9 @@ static void usage(FILE *f)
           "                             re-judge a window of stored events, record what changes\n"
           "  dump --topic T [--config FILE] [--idle-ms MS]\n"
           "                             print a topic's messages as JSON Lines (hex)\n"
+          "  dead-letters replay [--reason R] [--topic T] [--since TS] [--limit N]\n"
+          "      [--max-replays N] [--dry-run] [--config FILE]\n"
+          "                             send dead letters back to their source topic\n"
           "  --help                     this text\n"
           "  --version                  version and policy file revision\n"
           "\n"
@@ -60,6 +63,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "produce") == 0) return cmd_produce(argc - 1, argv + 1);
     if (strcmp(cmd, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
     if (strcmp(cmd, "retro") == 0) return cmd_retro(argc - 1, argv + 1);
+    if (strcmp(cmd, "dead-letters") == 0) return cmd_dead_letters(argc - 1, argv + 1);
     fprintf(stderr, "amtagvi-adjudicator: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

@@ -20,7 +20,34 @@ struct kafka_producer {
     long failures;
     void (*on_failure)(void *ctx);
     void *ctx;
+    const volatile sig_atomic_t *stop;
+    size_t max_bytes; /* message.max.bytes */
+    /* What the brokers taught, per topic (a topic's max.message.bytes can be lower). */
+    struct topic_limit {
+        char name[256];
+        size_t max_bytes;     /* below the smallest record refused as too large */
+        size_t max_delivered; /* the largest record delivered */
+    } limits[8];
+    size_t n_limits;
 };
+
+/* The topic's entry, made on first use (the last slot is shared once all are taken). */
+static struct topic_limit *topic_limit(kafka_producer_t *p, const char *topic)
+{
+    for (size_t i = 0; i < p->n_limits; i++)
+        if (strcmp(p->limits[i].name, topic) == 0) return &p->limits[i];
+    const size_t max = sizeof p->limits / sizeof *p->limits;
+    struct topic_limit *t = &p->limits[p->n_limits < max ? p->n_limits++ : max - 1];
+    snprintf(t->name, sizeof t->name, "%s", topic);
+    t->max_bytes = p->max_bytes;
+    t->max_delivered = 0;
+    return t;
+}
+
+static bool stopped(const kafka_producer_t *p)
+{
+    return p->stop && *p->stop;
+}
 
 /* ------------------------------------------------------------------ configuration */
 
@@ -32,6 +59,20 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                     : level <= 6 ? LOG_INFO
                                  : LOG_DEBUG;
     log_at(l, "librdkafka", "\"facility\":\"%s\",\"detail\":\"%s\"", fac, buf);
+}
+
+/* Errors librdkafka raises outside a message: brokers down, authentication refused, TLS
+ * handshake failures. librdkafka retries them itself; they are logged so an operator sees why
+ * nothing flows (a wrong password or CA shows here, not as a timeout). */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    bool refused = err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL ||
+                   err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+                   err == RD_KAFKA_RESP_ERR__FATAL;
+    log_at(refused ? LOG_ERROR : LOG_WARN, "kafka error", "\"code\":\"%s\",\"error\":\"%s\"",
+           rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
@@ -56,6 +97,7 @@ static rd_kafka_conf_t *conf_new(const config_t *cfg, role_t role, const char *g
         return NULL;
     }
     rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     int rc = set(conf, "bootstrap.servers", cfg->brokers, err, errlen);
     rc |= set(conf, "client.id", cfg->worker_id, err, errlen);
     if (role == ROLE_CONSUMER) {
@@ -101,14 +143,21 @@ void kafka_message_release(kafka_message_t *m)
     m->impl = NULL;
 }
 
-int kafka_message_header(const kafka_message_t *m, size_t i, const char **name, const void **value,
-                         size_t *size)
+size_t kafka_message_headers(const kafka_message_t *m, record_header_t *out, size_t max)
 {
     rd_kafka_headers_t *hdrs;
     if (!m->impl || rd_kafka_message_headers(m->impl, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return -1;
-    return rd_kafka_header_get_all(hdrs, i, name, value, size) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0
-                                                                                             : -1;
+        return 0;
+    size_t n = rd_kafka_header_cnt(hdrs);
+    for (size_t i = 0; i < n && i < max; i++) {
+        const char *name;
+        const void *value;
+        size_t size;
+        if (rd_kafka_header_get_all(hdrs, i, &name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            return i;
+        out[i] = (record_header_t){name, value, size};
+    }
+    return n;
 }
 
 static void fill_message(kafka_message_t *out, rd_kafka_message_t *m)
@@ -313,19 +362,46 @@ void kafka_consumer_free(kafka_consumer_t *c)
 
 /* ------------------------------------------------------------------ producer */
 
+/* Framing librdkafka adds to a record (v2 record overhead, rounded up) and per header. */
+#define RECORD_OVERHEAD 64
+#define HEADER_OVERHEAD 12
+
+size_t kafka_record_size(const kafka_record_t *r)
+{
+    size_t n = RECORD_OVERHEAD + (r->key ? r->key_len : 0) + (r->value ? r->value_len : 0);
+    for (size_t i = 0; i < r->n_headers; i++)
+        n += HEADER_OVERHEAD + strlen(r->headers[i].name) +
+             (r->headers[i].value ? r->headers[i].size : 0);
+    return n;
+}
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     kafka_producer_t *p = opaque;
-    if (!m->err) return;
+    size_t size = RECORD_OVERHEAD + m->key_len + m->len;
+    struct topic_limit *t = topic_limit(p, rd_kafka_topic_name(m->rkt));
+    if (!m->err) {
+        if (size > t->max_delivered) t->max_delivered = size;
+        return;
+    }
     p->failures++;
-    log_at(LOG_WARN, "delivery failed", "\"topic\":\"%s\",\"error\":\"%s\"",
-           rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && size > t->max_delivered) {
+        /* The broker's limit for this topic is below ours: what is at least this large will be
+         * refused again, so kafka_produce refuses it locally from now on and the caller sends
+         * a shortened copy. The limit lies between the largest record delivered and this one;
+         * a record no larger than one delivered was refused with its batch, not for its own
+         * size, and teaches nothing. */
+        if (size - 1 < t->max_bytes) t->max_bytes = size - 1;
+    }
+    log_at(LOG_WARN, "delivery failed", "\"topic\":\"%s\",\"error\":\"%s\",\"bytes\":%zu",
+           rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err), m->len + m->key_len);
     if (p->on_failure) p->on_failure(p->ctx);
 }
 
 kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_failure)(void *ctx),
-                                     void *ctx, char *err, size_t errlen)
+                                     void *ctx, const volatile sig_atomic_t *stop, char *err,
+                                     size_t errlen)
 {
     kafka_producer_t *p = calloc(1, sizeof *p);
     if (!p) {
@@ -334,11 +410,17 @@ kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_fai
     }
     p->on_failure = on_delivery_failure;
     p->ctx = ctx;
+    p->stop = stop;
     rd_kafka_conf_t *conf = conf_new(cfg, ROLE_PRODUCER, NULL, err, errlen);
     if (!conf) {
         free(p);
         return NULL;
     }
+    char value[32];
+    size_t len = sizeof value;
+    p->max_bytes = rd_kafka_conf_get(conf, "message.max.bytes", value, &len) == RD_KAFKA_CONF_OK
+                       ? (size_t)strtoull(value, NULL, 10)
+                       : 1000000;
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_opaque(conf, p);
     if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen))) {
@@ -349,45 +431,69 @@ kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_fai
     return p;
 }
 
-#define MAX_HEADERS 16
-
-int kafka_produce(kafka_producer_t *p, const char *topic, const void *key, size_t key_len,
-                  const void *value, size_t value_len, const kafka_header_t *headers,
-                  size_t n_headers, char *err, size_t errlen)
+size_t kafka_producer_max_bytes(kafka_producer_t *p, const char *topic)
 {
-    if (n_headers > MAX_HEADERS)
-        return snprintf(err, errlen, "produce: %zu headers, at most %d", n_headers, MAX_HEADERS),
-               -1;
-    rd_kafka_vu_t vus[4 + MAX_HEADERS];
+    return topic_limit(p, topic)->max_bytes;
+}
+
+#define STACK_HEADERS 24
+
+kafka_produce_t kafka_produce(kafka_producer_t *p, const kafka_record_t *r, char *err,
+                              size_t errlen)
+{
+    size_t size = kafka_record_size(r), max = kafka_producer_max_bytes(p, r->topic);
+    if (size > max) {
+        snprintf(err, errlen, "record of %zu bytes for %s is over the limit of %zu", size, r->topic,
+                 max);
+        return KAFKA_TOO_LARGE;
+    }
+    rd_kafka_vu_t stack[5 + STACK_HEADERS], *vus = stack;
+    if (r->n_headers > STACK_HEADERS && !(vus = malloc((5 + r->n_headers) * sizeof *vus))) {
+        snprintf(err, errlen, "out of memory");
+        return KAFKA_FAILED;
+    }
     size_t n = 0;
     vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-    vus[n++].u.cstr = topic;
+    vus[n++].u.cstr = r->topic;
     vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
     vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
     vus[n].vtype = RD_KAFKA_VTYPE_KEY;
-    vus[n].u.mem.ptr = (void *)key;
-    vus[n++].u.mem.size = key ? key_len : 0;
+    vus[n].u.mem.ptr = (void *)r->key;
+    vus[n++].u.mem.size = r->key ? r->key_len : 0;
     vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
-    vus[n].u.mem.ptr = (void *)value;
-    vus[n++].u.mem.size = value ? value_len : 0;
-    for (size_t i = 0; i < n_headers; i++, n++) {
-        vus[n].vtype = RD_KAFKA_VTYPE_HEADER;
-        vus[n].u.header.name = headers[i].name;
-        vus[n].u.header.val = headers[i].value;
-        vus[n].u.header.size = headers[i].size;
+    vus[n].u.mem.ptr = (void *)r->value;
+    vus[n++].u.mem.size = r->value ? r->value_len : 0;
+    if (r->timestamp_ms > 0) {
+        vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+        vus[n++].u.i64 = r->timestamp_ms;
     }
+    for (size_t i = 0; i < r->n_headers; i++, n++) {
+        vus[n].vtype = RD_KAFKA_VTYPE_HEADER;
+        vus[n].u.header.name = r->headers[i].name;
+        vus[n].u.header.val = r->headers[i].value;
+        vus[n].u.header.size = r->headers[i].value ? (ssize_t)r->headers[i].size : 0;
+    }
+    kafka_produce_t result = KAFKA_QUEUED;
     for (;;) {
         rd_kafka_error_t *e = rd_kafka_produceva(p->rk, vus, n);
-        if (!e) return 0;
+        if (!e) break;
         rd_kafka_resp_err_t code = rd_kafka_error_code(e);
         if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            snprintf(err, errlen, "produce to %s: %s", topic, rd_kafka_error_string(e));
+            result = code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? KAFKA_TOO_LARGE : KAFKA_FAILED;
+            snprintf(err, errlen, "produce to %s: %s", r->topic, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
-            return -1;
+            break;
         }
         rd_kafka_error_destroy(e);
+        if (stopped(p)) {
+            snprintf(err, errlen, "produce to %s: stopping with the queue full", r->topic);
+            result = KAFKA_STOPPED;
+            break;
+        }
         rd_kafka_poll(p->rk, 50);
     }
+    if (vus != stack) free(vus);
+    return result;
 }
 
 void kafka_producer_poll(kafka_producer_t *p, int timeout_ms)
@@ -408,7 +514,10 @@ long kafka_producer_failures(const kafka_producer_t *p)
 int kafka_producer_flush(kafka_producer_t *p)
 {
     long before = p->failures;
-    while (rd_kafka_outq_len(p->rk) > 0) rd_kafka_flush(p->rk, 1000);
+    while (rd_kafka_outq_len(p->rk) > 0) {
+        if (stopped(p)) return -1;
+        rd_kafka_flush(p->rk, 200);
+    }
     return p->failures == before ? 0 : -1;
 }
 
@@ -416,6 +525,12 @@ void kafka_producer_free(kafka_producer_t *p)
 {
     if (!p) return;
     kafka_producer_flush(p);
+    if (stopped(p)) {
+        /* Stopping: what is undelivered is dropped here and published again from the
+         * database by whoever takes the partitions next. */
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(p->rk, 0);
+    }
     rd_kafka_destroy(p->rk);
     free(p);
 }

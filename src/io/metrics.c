@@ -18,7 +18,9 @@
  * dead letters, decode_status_name() of every failure (DECODE_OK excluded). */
 #define N_KINDS (EVENT_CLAIM + 1)
 #define N_OUTCOMES (OUTCOME_PENDED + 1)
-#define N_REASONS (DECODE_STATUS_COUNT - 1)
+/* Every decode failure, then the two reasons found after decoding: a row PostgreSQL refused
+ * and an outcome the encoder refused. */
+#define N_REASONS (DECODE_STATUS_COUNT - 1 + 2)
 #define N_REBALANCE_TYPES 2
 #define HIST_MAX_BOUNDS 16
 /* Kafka caps topic names at 249 bytes; a fixed slot lets render copy the table in one go. */
@@ -32,7 +34,8 @@ _Static_assert(EVENT_PRIOR_AUTH == 0 && OUTCOME_APPROVED == 0 && DECODE_OK == 0,
 /* The dead-letter reason of counter r. */
 static const char *dead_letter_reason(size_t r)
 {
-    return decode_status_name((decode_status_t)(r + 1));
+    if (r + 1 < DECODE_STATUS_COUNT) return decode_status_name((decode_status_t)(r + 1));
+    return r + 1 == DECODE_STATUS_COUNT ? "rejected" : "unencodable";
 }
 
 /* Upper bounds ("le") in seconds or messages; the +Inf bucket is implicit. */
@@ -64,6 +67,7 @@ struct metrics {
     atomic_uint_fast64_t dead_letters[N_REASONS];
     atomic_uint_fast64_t database_errors;
     atomic_uint_fast64_t kafka_errors;
+    atomic_uint_fast64_t publish_truncated;
     atomic_uint_fast64_t batches;
     atomic_uint_fast64_t fenced_batches;
     atomic_uint_fast64_t rebalances[N_REBALANCE_TYPES];
@@ -128,6 +132,7 @@ metrics_t *metrics_new(void)
     for (size_t r = 0; r < N_REASONS; r++) atomic_init(&m->dead_letters[r], 0);
     atomic_init(&m->database_errors, 0);
     atomic_init(&m->kafka_errors, 0);
+    atomic_init(&m->publish_truncated, 0);
     atomic_init(&m->batches, 0);
     atomic_init(&m->fenced_batches, 0);
     for (size_t t = 0; t < N_REBALANCE_TYPES; t++) atomic_init(&m->rebalances[t], 0);
@@ -221,6 +226,11 @@ void metrics_count_database_error(metrics_t *m)
 void metrics_count_kafka_error(metrics_t *m)
 {
     count(&m->kafka_errors);
+}
+
+void metrics_count_publish_truncated(metrics_t *m)
+{
+    count(&m->publish_truncated);
 }
 
 void metrics_count_fenced_batch(metrics_t *m)
@@ -462,6 +472,10 @@ int metrics_render(const metrics_t *m, buf_t *out)
                        "PostgreSQL operations that failed and were retried.", &m->database_errors);
     rc |= append_counter(out, "amtagvi_kafka_errors_total", "Kafka consumer and producer errors.",
                          &m->kafka_errors);
+    rc |= append_counter(out, "amtagvi_publish_truncated_total",
+                         "Outcomes and dead letters too large for their topic, published without "
+                         "their value (or not at all); the full record is in PostgreSQL.",
+                         &m->publish_truncated);
     rc |= append_counter(out, "amtagvi_batches_total", "Batches committed to PostgreSQL.",
                          &m->batches);
     rc |= append_counter(out, "amtagvi_fenced_batches_total",

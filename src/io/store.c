@@ -4,7 +4,10 @@
  * offsets), COPY the dead letters, move the offsets, commit. */
 #include "store.h"
 
+#include <ctype.h>
+#include <jansson.h>
 #include <libpq-fe.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +77,19 @@ store_status_t store_connect(store_t *s)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK) return STORE_OK;
     if (s->conn) PQfinish(s->conn);
-    s->conn = PQconnectdb(s->url);
+    /* Bounded waits on a dead server: connecting gives up after 10 s, and an established
+     * connection whose packets go unanswered fails after 30 s (TCP keepalives and
+     * tcp_user_timeout), so a stop request is never stuck behind the network. The URL's own
+     * settings, if any, win: it is expanded after these. */
+    static const char *const keys[] = {"connect_timeout",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "tcp_user_timeout",
+                                       "dbname",
+                                       NULL};
+    const char *values[] = {"10", "10", "5", "3", "30000", s->url, NULL};
+    s->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(s->conn) != CONNECTION_OK)
         return fail(s, STORE_RETRY, "cannot connect to PostgreSQL: %s", PQerrorMessage(s->conn));
     /* A batch's queries are a few thousand index probes. Costed high (the history query runs
@@ -103,6 +118,37 @@ static store_status_t exec_params(store_t *s, const char *sql, int n, const char
     else
         PQclear(r);
     return STORE_OK;
+}
+
+/* What a failed statement means for the batch. Content the database refuses (a data exception,
+ * an integrity constraint, a program limit such as an index row that is too big) fails again
+ * on every retry: it is STORE_REJECTED, and the rows behind it are isolated. A unique violation
+ * is the exception: it means another worker stored the same event first, and the retry's
+ * history load turns the row into a replay. Everything else (connection, shutdown, resources,
+ * serialization, permissions) is STORE_RETRY: back off and redo the batch. */
+static store_status_t classify(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!state || strlen(state) != 5) return STORE_RETRY;
+    if (strcmp(state, "23505") == 0) return STORE_RETRY;
+    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
+        strncmp(state, "54", 2) == 0)
+        return STORE_REJECTED;
+    return STORE_RETRY;
+}
+
+/* Why PostgreSQL refused a row, without its message: a data error's message and detail quote
+ * the value ("Failing row contains (...)"), and values are PHI. */
+static void describe_refusal(const PGresult *r, char *out, size_t outlen)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+    const char *column = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+    const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+    snprintf(out, outlen, "PostgreSQL refused the row: SQLSTATE %s%s%s%s%s%s%s",
+             state ? state : "?", table ? ", table " : "", table ? table : "",
+             constraint ? ", constraint " : "", constraint ? constraint : "",
+             column ? ", column " : "", column ? column : "");
 }
 
 static void rollback(store_t *s)
@@ -533,6 +579,8 @@ static void bin_row(buf_t *b, const store_row_t *row)
     bin_text(b, row->urgency);
 }
 
+/* COPYs data. @returns STORE_OK, STORE_RETRY, or STORE_REJECTED with the refusal described
+ * (no values) in s->error. */
 static store_status_t copy_rows(store_t *s, const char *sql, buf_t *data)
 {
     PGresult *r = PQexec(s->conn, sql);
@@ -542,12 +590,24 @@ static store_status_t copy_rows(store_t *s, const char *sql, buf_t *data)
         return STORE_RETRY;
     }
     PQclear(r);
-    if (PQputCopyData(s->conn, data->data, (int)data->len) != 1 || PQputCopyEnd(s->conn, NULL) != 1)
+    /* PQputCopyData takes an int: send a large batch in pieces. */
+    for (size_t off = 0; off < data->len;) {
+        size_t n = data->len - off > (1u << 30) ? (1u << 30) : data->len - off;
+        if (PQputCopyData(s->conn, data->data + off, (int)n) != 1)
+            return fail(s, STORE_RETRY, "COPY failed: %s", PQerrorMessage(s->conn));
+        off += n;
+    }
+    if (PQputCopyEnd(s->conn, NULL) != 1)
         return fail(s, STORE_RETRY, "COPY failed: %s", PQerrorMessage(s->conn));
     store_status_t st = STORE_OK;
     while ((r = PQgetResult(s->conn)) != NULL) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            st = fail(s, STORE_RETRY, "%s", PQresultErrorMessage(r));
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && st == STORE_OK) {
+            st = classify(r);
+            if (st == STORE_REJECTED)
+                describe_refusal(r, s->error, sizeof s->error);
+            else
+                fail(s, st, "%s", PQresultErrorMessage(r));
+        }
         PQclear(r);
     }
     return st;
@@ -592,51 +652,176 @@ static store_status_t fence(store_t *s, const char *group, const store_position_
     return st;
 }
 
+/* Writes a timestamp for COPY text, or NULL outside what PostgreSQL and the calendar take. */
+static void copy_timestamp_ms(buf_t *b, int64_t ms)
+{
+    /* 0001-01-01 .. 9999-12-31: a record's timestamp is whatever its producer set. */
+    if (ms < INT64_C(-62135596800000) || ms > INT64_C(253402300799999)) {
+        buf_append(b, "\\N", 2);
+        return;
+    }
+    int64_t days = ms / 86400000 - (ms % 86400000 < 0), in_day = ms - days * 86400000;
+    char date[16];
+    date_format((date_t)days, date);
+    buf_printf(b, "%s %02d:%02d:%02d.%03d+00", date, (int)(in_day / 3600000),
+               (int)(in_day / 60000 % 60), (int)(in_day / 1000 % 60), (int)(in_day % 1000));
+}
+
+static void append_hex(buf_t *b, const void *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = p;
+    buf_reserve(b, 2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        b->data[b->len++] = hex[u[i] >> 4];
+        b->data[b->len++] = hex[u[i] & 15];
+    }
+    b->data[b->len] = '\0';
+}
+
+/* The headers column: [[name hex, value hex or null], ...]. Hex because header names and
+ * values are arbitrary bytes (not always UTF-8, which jsonb requires); an operator reads one
+ * with convert_from(decode(h->>0, 'hex'), 'UTF8'). */
+static void copy_headers(buf_t *b, const record_header_t *h, size_t n)
+{
+    if (!h || n == 0) {
+        buf_append(b, "\\N", 2);
+        return;
+    }
+    buf_append_char(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        buf_append_str(b, i ? ",[\"" : "[\"");
+        append_hex(b, h[i].name, strlen(h[i].name));
+        buf_append_str(b, "\",");
+        if (h[i].value) {
+            buf_append_char(b, '"');
+            append_hex(b, h[i].value, h[i].size);
+            buf_append_str(b, "\"]");
+        } else {
+            buf_append_str(b, "null]");
+        }
+    }
+    buf_append_char(b, ']');
+}
+
+static void dead_letter_line(buf_t *b, const store_dead_letter_t *dl, const char *group,
+                             const char *worker_id)
+{
+    copy_text(b, dl->topic);
+    buf_printf(b, "\t%d\t%lld\t", dl->partition, (long long)dl->offset);
+    copy_text(b, dl->reason);
+    buf_append_char(b, '\t');
+    copy_text(b, dl->error);
+    buf_append_char(b, '\t');
+    copy_bytea(b, dl->key, dl->key_len);
+    buf_append_char(b, '\t');
+    copy_bytea(b, dl->payload, dl->payload_len);
+    buf_append_char(b, '\t');
+    copy_text(b, dl->stage ? dl->stage : "decode");
+    buf_append_char(b, '\t');
+    copy_headers(b, dl->headers, dl->n_headers);
+    buf_append_char(b, '\t');
+    if (dl->timestamp_ms >= 0)
+        copy_timestamp_ms(b, dl->timestamp_ms);
+    else
+        buf_append(b, "\\N", 2);
+    buf_append_char(b, '\t');
+    copy_text(b, dl->consumer_group ? dl->consumer_group : group);
+    buf_append_char(b, '\t');
+    copy_text(b, dl->worker_id ? dl->worker_id : worker_id);
+    buf_printf(b, "\t%d\n", dl->replay_count);
+}
+
+#define COPY_DETERMINATIONS                                                                        \
+    "COPY determinations (event_id, determination_id, kind, member_id, pa_id, claim_id, "          \
+    "line_number, policy_version, decision_date, outcome, criteria, reason_codes, valid_from, "    \
+    "valid_until, auth_max_doses, auth_dose_min, auth_dose_max, matched_pa_id, fingerprint, "      \
+    "payload, received_at, source_topic, source_partition, source_offset, decided_at, "            \
+    "urgency) FROM STDIN WITH (FORMAT binary)"
+
+/* COPYs rows[lo, hi) in binary. */
+static store_status_t copy_determinations(store_t *s, const store_row_t *rows, size_t lo, size_t hi)
+{
+    buf_t *b = &s->copy;
+    buf_clear(b);
+    bin_header(b);
+    for (size_t i = lo; i < hi; i++) bin_row(b, &rows[i]);
+    bin_i16(b, -1); /* trailer */
+    return copy_rows(s, COPY_DETERMINATIONS, b);
+}
+
+/* Finds the rows of [lo, hi) that PostgreSQL refuses, by bisection, each try under a savepoint
+ * that is rolled back: about k log2 n COPYs for k refused rows among n. Debezium's JDBC sink
+ * goes record by record; bisection finds one bad row of a 2,000-row batch in 22 small COPYs. */
+static store_status_t find_refused(store_t *s, const store_row_t *rows, size_t lo, size_t hi,
+                                   store_rejection_t *out, size_t *n_out)
+{
+    if (exec_params(s, "SAVEPOINT probe", 0, NULL, NULL) != STORE_OK) return STORE_RETRY;
+    store_status_t st = copy_determinations(s, rows, lo, hi);
+    char why[sizeof out->error];
+    snprintf(why, sizeof why, "%.*s", (int)sizeof why - 1, s->error);
+    if (exec_params(s, "ROLLBACK TO SAVEPOINT probe", 0, NULL, NULL) != STORE_OK)
+        return STORE_RETRY;
+    if (st != STORE_REJECTED) return st;
+    if (hi - lo == 1) {
+        out[*n_out].row = lo;
+        memcpy(out[*n_out].error, why, sizeof why);
+        (*n_out)++;
+        return STORE_OK;
+    }
+    size_t mid = lo + (hi - lo) / 2;
+    st = find_refused(s, rows, lo, mid, out, n_out);
+    if (st == STORE_OK) st = find_refused(s, rows, mid, hi, out, n_out);
+    return st;
+}
+
+static store_status_t isolate_refused(store_t *s, const store_row_t *rows, size_t n_rows,
+                                      store_rejection_t *rejected, size_t *n_rejected)
+{
+    char first[sizeof s->error];
+    snprintf(first, sizeof first, "%s", s->error);
+    *n_rejected = 0;
+    store_status_t st = exec_params(s, "BEGIN", 0, NULL, NULL);
+    if (st == STORE_OK) st = find_refused(s, rows, 0, n_rows, rejected, n_rejected);
+    rollback(s);
+    if (st != STORE_OK) return st;
+    /* Refused together but not one by one (no such case is known): retrying is all that is
+     * left, and it is logged with the first refusal. */
+    if (*n_rejected == 0)
+        return fail(s, STORE_RETRY, "%s (no single row refused on its own)", first);
+    snprintf(s->error, sizeof s->error, "%s", first);
+    return STORE_REJECTED;
+}
+
 store_status_t store_commit_batch(store_t *s, const char *group, const store_row_t *rows,
                                   size_t n_rows, const store_dead_letter_t *dead, size_t n_dead,
                                   const store_position_t *positions, size_t n_positions,
-                                  const store_batch_stats_t *stats)
+                                  const store_batch_stats_t *stats, store_rejection_t *rejected,
+                                  size_t *n_rejected)
 {
+    *n_rejected = 0;
     if (store_connect(s) != STORE_OK) return STORE_RETRY;
     store_status_t st = exec_params(s, "BEGIN", 0, NULL, NULL);
     if (st == STORE_OK) st = fence(s, group, positions, n_positions);
-
     if (st == STORE_OK && n_rows) {
-        buf_t *b = &s->copy;
-        buf_clear(b);
-        bin_header(b);
-        for (size_t i = 0; i < n_rows; i++) bin_row(b, &rows[i]);
-        bin_i16(b, -1); /* trailer */
-        st = copy_rows(
-            s,
-            "COPY determinations (event_id, determination_id, kind, member_id, pa_id, "
-            "claim_id, line_number, policy_version, decision_date, outcome, criteria, "
-            "reason_codes, valid_from, valid_until, auth_max_doses, auth_dose_min, "
-            "auth_dose_max, matched_pa_id, fingerprint, payload, received_at, "
-            "source_topic, source_partition, source_offset, decided_at, urgency) FROM STDIN "
-            "WITH (FORMAT binary)",
-            b);
+        st = copy_determinations(s, rows, 0, n_rows);
+        if (st == STORE_REJECTED) {
+            rollback(s);
+            return isolate_refused(s, rows, n_rows, rejected, n_rejected);
+        }
     }
     if (st == STORE_OK && n_dead) {
         buf_t *b = &s->copy;
         buf_clear(b);
-        for (size_t i = 0; i < n_dead; i++) {
-            const store_dead_letter_t *dl = &dead[i];
-            copy_text(b, dl->topic);
-            buf_printf(b, "\t%d\t%lld\t", dl->partition, (long long)dl->offset);
-            copy_text(b, dl->reason);
-            buf_append_char(b, '\t');
-            copy_text(b, dl->error);
-            buf_append_char(b, '\t');
-            copy_bytea(b, dl->key, dl->key_len);
-            buf_append_char(b, '\t');
-            copy_bytea(b, dl->payload, dl->payload_len);
-            buf_append_char(b, '\n');
-        }
+        for (size_t i = 0; i < n_dead; i++) dead_letter_line(b, &dead[i], group, s->worker_id);
         st = copy_rows(s,
                        "COPY dead_letters (source_topic, source_partition, source_offset, reason, "
-                       "error, message_key, payload) FROM STDIN",
+                       "error, message_key, payload, stage, headers, source_timestamp, "
+                       "consumer_group, worker_id, replay_count) FROM STDIN",
                        b);
+        /* Every column of a dead letter is bytes, or text and JSON this process wrote: a
+         * refusal here is a defect, not a message to isolate. It is retried and logged. */
+        if (st == STORE_REJECTED) st = STORE_RETRY;
     }
     if (st == STORE_OK) {
         buf_t *topics = array_params(s, 5), *partitions = topics + 1, *next = topics + 2,
@@ -704,6 +889,171 @@ store_status_t store_mark_published(store_t *s, const char *group, const char *t
                        4, v, NULL);
 }
 
+/* ------------------------------------------------------------------ dead letters */
+
+#define DL_COLUMNS                                                                                 \
+    "source_topic, source_partition, source_offset, reason, error, message_key, payload, stage, "  \
+    "headers::text, (extract(epoch FROM source_timestamp) * 1000)::bigint, consumer_group, "       \
+    "worker_id, replay_count"
+
+/* What a dead letter read back owns: its bytes, decoded from the row. */
+typedef struct {
+    unsigned char *key, *payload;
+    record_header_t *headers;
+    char *header_bytes; /* every name (NUL-terminated) and value, one after the other */
+} dl_read_t;
+
+static void dl_read_free(dl_read_t *m)
+{
+    PQfreemem(m->key);
+    PQfreemem(m->payload);
+    free(m->headers);
+    free(m->header_bytes);
+    *m = (dl_read_t){0};
+}
+
+static int hex_decode(const char *hex, size_t n, char *out)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        if (!isxdigit((unsigned char)hex[i]) || !isxdigit((unsigned char)hex[i + 1])) return -1;
+        out[i / 2] = (char)(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
+    }
+    return n % 2 ? -1 : 0;
+}
+
+/* The headers column back into records ([[name hex, value hex or null], ...]). */
+static int parse_headers(const char *text, dl_read_t *m, size_t *n_out)
+{
+    *n_out = 0;
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    if (!json_is_array(root)) {
+        json_decref(root);
+        return -1;
+    }
+    size_t n = json_array_size(root), bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = json_array_get(root, i);
+        json_t *name = json_array_get(h, 0), *value = json_array_get(h, 1);
+        if (!json_is_string(name) || !(json_is_string(value) || json_is_null(value))) {
+            json_decref(root);
+            return -1;
+        }
+        bytes += json_string_length(name) / 2 + 1 + json_string_length(value) / 2;
+    }
+    m->headers = calloc(n + 1, sizeof *m->headers);
+    m->header_bytes = malloc(bytes + 1);
+    char *w = m->header_bytes;
+    int rc = m->headers && m->header_bytes ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        json_t *h = json_array_get(root, i);
+        json_t *name = json_array_get(h, 0), *value = json_array_get(h, 1);
+        size_t nl = json_string_length(name);
+        rc = hex_decode(json_string_value(name), nl, w);
+        w[nl / 2] = '\0';
+        m->headers[i].name = w;
+        w += nl / 2 + 1;
+        if (json_is_string(value) && rc == 0) {
+            size_t vl = json_string_length(value);
+            rc = hex_decode(json_string_value(value), vl, w);
+            m->headers[i].value = w;
+            m->headers[i].size = vl / 2;
+            w += vl / 2;
+        }
+    }
+    json_decref(root);
+    if (rc == 0) *n_out = n;
+    return rc;
+}
+
+/* Row i of a DL_COLUMNS result as a dead letter; its bytes are owned by m. */
+static int read_dead_letter(PGresult *r, int i, store_dead_letter_t *dl, dl_read_t *m)
+{
+    *m = (dl_read_t){0};
+    size_t klen = 0, plen = 0, n_headers = 0;
+    if (!PQgetisnull(r, i, 5) &&
+        !(m->key = PQunescapeBytea((unsigned char *)PQgetvalue(r, i, 5), &klen)))
+        return -1;
+    if (!PQgetisnull(r, i, 6) &&
+        !(m->payload = PQunescapeBytea((unsigned char *)PQgetvalue(r, i, 6), &plen)))
+        return -1;
+    if (!PQgetisnull(r, i, 8) && parse_headers(PQgetvalue(r, i, 8), m, &n_headers) != 0) return -1;
+    *dl = (store_dead_letter_t){
+        .topic = PQgetvalue(r, i, 0),
+        .partition = atoi(PQgetvalue(r, i, 1)),
+        .offset = atoll(PQgetvalue(r, i, 2)),
+        .reason = PQgetvalue(r, i, 3),
+        .error = PQgetvalue(r, i, 4),
+        .key = m->key,
+        .key_len = klen,
+        .payload = m->payload,
+        .payload_len = plen,
+        .stage = PQgetvalue(r, i, 7),
+        .headers = m->headers,
+        .n_headers = n_headers,
+        .timestamp_ms = PQgetisnull(r, i, 9) ? -1 : atoll(PQgetvalue(r, i, 9)),
+        .consumer_group = PQgetisnull(r, i, 10) ? NULL : PQgetvalue(r, i, 10),
+        .worker_id = PQgetisnull(r, i, 11) ? NULL : PQgetvalue(r, i, 11),
+        .replay_count = atoi(PQgetvalue(r, i, 12))};
+    return 0;
+}
+
+store_status_t store_replay_candidates(store_t *s, const store_replay_filter_t *f,
+                                       store_replay_cb cb, void *ctx, long *held)
+{
+    char guard[16], limit[24];
+    snprintf(guard, sizeof guard, "%d", f->max_replays);
+    snprintf(limit, sizeof limit, "%ld", f->limit > 0 ? f->limit : LONG_MAX);
+    const char *v[5] = {f->reason, f->topic, f->since, guard, limit};
+    *held = 0;
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    PGresult *r;
+    if (exec_params(s,
+                    "SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL AND "
+                    "($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR source_topic = "
+                    "$2) AND ($3::timestamptz IS NULL OR received_at >= $3) AND replay_count >= "
+                    "$4::int",
+                    4, v, &r) != STORE_OK)
+        return STORE_RETRY;
+    *held = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (exec_params(s,
+                    "SELECT " DL_COLUMNS " FROM dead_letters WHERE replayed_at IS NULL AND "
+                    "($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR source_topic = "
+                    "$2) AND ($3::timestamptz IS NULL OR received_at >= $3) AND replay_count < "
+                    "$4::int ORDER BY received_at, source_topic, source_partition, "
+                    "source_offset LIMIT $5::bigint",
+                    5, v, &r) != STORE_OK)
+        return STORE_RETRY;
+    store_status_t st = STORE_OK;
+    for (int i = 0; i < PQntuples(r) && st == STORE_OK; i++) {
+        store_dead_letter_t dl;
+        dl_read_t m;
+        if (read_dead_letter(r, i, &dl, &m) != 0)
+            st = fail(s, STORE_RETRY, "dead letter %s[%s]@%s cannot be read back",
+                      PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        else if (cb(ctx, &dl) != 0)
+            st = fail(s, STORE_RETRY, "replay of %s[%s]@%s stopped", PQgetvalue(r, i, 0),
+                      PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        dl_read_free(&m);
+    }
+    PQclear(r);
+    return st;
+}
+
+store_status_t store_mark_replayed(store_t *s, const char *topic, int32_t partition, int64_t offset)
+{
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", partition);
+    snprintf(off, sizeof off, "%lld", (long long)offset);
+    const char *v[3] = {topic, part, off};
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    return exec_params(s,
+                       "UPDATE dead_letters SET replayed_at = now() WHERE source_topic = $1 AND "
+                       "source_partition = $2 AND source_offset = $3",
+                       3, v, NULL);
+}
+
 store_status_t store_republish(store_t *s, const char *topic, int32_t partition, int64_t from,
                                int64_t to, store_republish_cb cb, void *ctx)
 {
@@ -721,9 +1071,9 @@ store_status_t store_republish(store_t *s, const char *topic, int32_t partition,
                     4, v, &dr) != STORE_OK)
         return STORE_RETRY;
     if (exec_params(s,
-                    "SELECT source_offset, reason, error, message_key, payload FROM dead_letters "
-                    "WHERE source_topic = $1 AND source_partition = $2 AND source_offset >= $3 "
-                    "AND source_offset < $4 ORDER BY source_offset",
+                    "SELECT " DL_COLUMNS " FROM dead_letters WHERE source_topic = $1 AND "
+                    "source_partition = $2 AND source_offset >= $3 AND source_offset < $4 "
+                    "ORDER BY source_offset",
                     4, v, &lr) != STORE_OK) {
         PQclear(dr);
         return STORE_RETRY;
@@ -732,7 +1082,7 @@ store_status_t store_republish(store_t *s, const char *topic, int32_t partition,
     int i = 0, k = 0, nd = PQntuples(dr), nl = PQntuples(lr);
     while (st == STORE_OK && (i < nd || k < nl)) {
         int64_t doff = i < nd ? atoll(PQgetvalue(dr, i, 21)) : INT64_MAX;
-        int64_t loff = k < nl ? atoll(PQgetvalue(lr, k, 0)) : INT64_MAX;
+        int64_t loff = k < nl ? atoll(PQgetvalue(lr, k, 2)) : INT64_MAX;
         if (doff < loff) {
             determination_t d;
             uint64_t fp;
@@ -742,23 +1092,13 @@ store_status_t store_republish(store_t *s, const char *topic, int32_t partition,
                           (long long)doff);
             i++;
         } else {
-            size_t klen = 0, plen = 0;
-            unsigned char *key =
-                PQgetisnull(lr, k, 3)
-                    ? NULL
-                    : PQunescapeBytea((unsigned char *)PQgetvalue(lr, k, 3), &klen);
-            unsigned char *payload =
-                PQgetisnull(lr, k, 4)
-                    ? NULL
-                    : PQunescapeBytea((unsigned char *)PQgetvalue(lr, k, 4), &plen);
-            store_dead_letter_t dl = {
-                topic, partition, loff, PQgetvalue(lr, k, 1), PQgetvalue(lr, k, 2), key,
-                klen,  payload,   plen};
-            if (cb(ctx, NULL, &dl, 0, topic, partition, loff) != 0)
+            store_dead_letter_t dl;
+            dl_read_t m;
+            if (read_dead_letter(lr, k, &dl, &m) != 0 ||
+                cb(ctx, NULL, &dl, 0, topic, partition, loff) != 0)
                 st = fail(s, STORE_RETRY, "republishing dead letter %s[%d]@%lld failed", topic,
                           partition, (long long)loff);
-            PQfreemem(key);
-            PQfreemem(payload);
+            dl_read_free(&m);
             k++;
         }
     }

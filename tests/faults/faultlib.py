@@ -193,7 +193,7 @@ def final_check(case, db, cfg, expected, full=True, exact_outcomes=False, dead_l
     if dead_letters:
         stored = {(int(p), int(o)) for p, o in psql_rows(
             env, db, "select source_partition, source_offset from dead_letters")}
-        dl = {(int(hdr(m, "source_partition")), int(hdr(m, "source_offset")))
+        dl = {(int(hdr(m, "__connect.errors.partition")), int(hdr(m, "__connect.errors.offset")))
               for m in dump_lines(env, cfg, case.dl_topic)}
         check(stored <= dl, "dead letters not on the dead-letter topic: %s" % first_diffs(
             sorted(stored - dl)))

@@ -502,8 +502,11 @@ def test_bad_input_catalogue(env):
     check_eq(len(dmsgs), len(cat), "messages on the dead-letter topic")
     bad = []
     for m in dmsgs:
-        h = {k: fl.hdr(m, k) for k in ("reason", "error", "source_topic", "source_partition",
-                                        "source_offset")}
+        # Kafka Connect's dead-letter context headers (docs/RELIABILITY.md, Dead letters)
+        h = {k: fl.hdr(m, "__connect.errors." + n) for k, n in (
+            ("reason", "exception.class.name"), ("error", "exception.message"),
+            ("source_topic", "topic"), ("source_partition", "partition"),
+            ("source_offset", "offset"), ("stage", "stage"))}
         if None in h.values():
             bad.append("headers missing: %s" % h)
             continue

@@ -65,6 +65,8 @@ START_TEST(test_render_exact)
     metrics_count_replay(m, EVENT_CLAIM);
     ck_assert_int_eq(metrics_count_dead_letter(m, "malformed"), 0);
     ck_assert_int_eq(metrics_count_dead_letter(m, "trailing_bytes"), 0);
+    ck_assert_int_eq(metrics_count_dead_letter(m, "rejected"), 0);
+    metrics_count_publish_truncated(m);
     ck_assert_int_eq(metrics_count_dead_letter(m, "no_such_reason"), -1);
     ck_assert_int_eq(metrics_count_dead_letter(m, NULL), -1);
     metrics_count_database_error(m);
@@ -118,6 +120,8 @@ START_TEST(test_render_exact)
         "amtagvi_dead_letters_total{reason=\"malformed\"} 1\n"
         "amtagvi_dead_letters_total{reason=\"trailing_bytes\"} 1\n"
         "amtagvi_dead_letters_total{reason=\"invalid\"} 0\n"
+        "amtagvi_dead_letters_total{reason=\"rejected\"} 1\n"
+        "amtagvi_dead_letters_total{reason=\"unencodable\"} 0\n"
         "# HELP amtagvi_database_errors_total PostgreSQL operations that failed and were "
         "retried.\n"
         "# TYPE amtagvi_database_errors_total counter\n"
@@ -125,6 +129,11 @@ START_TEST(test_render_exact)
         "# HELP amtagvi_kafka_errors_total Kafka consumer and producer errors.\n"
         "# TYPE amtagvi_kafka_errors_total counter\n"
         "amtagvi_kafka_errors_total 0\n"
+        "# HELP amtagvi_publish_truncated_total Outcomes and dead letters too large for their "
+        "topic, published without their value (or not at all); the full record is in "
+        "PostgreSQL.\n"
+        "# TYPE amtagvi_publish_truncated_total counter\n"
+        "amtagvi_publish_truncated_total 1\n"
         "# HELP amtagvi_batches_total Batches committed to PostgreSQL.\n"
         "# TYPE amtagvi_batches_total counter\n"
         "amtagvi_batches_total 3\n"

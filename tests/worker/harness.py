@@ -181,7 +181,7 @@ class Env:
             m = json.loads(line)
             m["key_bytes"] = None if m["key"] is None else bytes.fromhex(m["key"])
             m["value_bytes"] = None if m["value"] is None else bytes.fromhex(m["value"])
-            m["hdr"] = {k: bytes.fromhex(v).decode("utf-8", "replace")
+            m["hdr"] = {k: None if v is None else bytes.fromhex(v).decode("utf-8", "replace")
                         for k, v in m["headers"].items()}
             msgs.append(m)
         return msgs
