@@ -185,6 +185,18 @@ static uint32_t rol(uint32_t v, int n)
         e += rol(a, 5) + (f) + (k) + (wi);                                                         \
         b = rol(b, 30);                                                                            \
     } while (0)
+/* Five rounds, the registers rotating one place each: with W the word of round i, where W is
+ * SHA1_IN (the block's own words, rounds 0-15), SHA1_W (the schedule, 16-79) or SHA1_IN_W. */
+#define SHA1_5(F, k, W, i)                                                                         \
+    do {                                                                                           \
+        SHA1_R(a, b, c, d, e, F(b, c, d), k, W(i));                                                \
+        SHA1_R(e, a, b, c, d, F(a, b, c), k, W((i) + 1));                                          \
+        SHA1_R(d, e, a, b, c, F(e, a, b), k, W((i) + 2));                                          \
+        SHA1_R(c, d, e, a, b, F(d, e, a), k, W((i) + 3));                                          \
+        SHA1_R(b, c, d, e, a, F(c, d, e), k, W((i) + 4));                                          \
+    } while (0)
+#define SHA1_IN(i) w[i]
+#define SHA1_IN_W(i) ((i) < 16 ? w[i] : SHA1_W(i)) /* i a constant: folded */
 #define F1(b, c, d) (d ^ (b & (c ^ d)))
 #define F2(b, c, d) (b ^ c ^ d)
 #define F3(b, c, d) ((b & c) | (d & (b | c)))
@@ -197,39 +209,11 @@ static void sha1_block(sha1_t *s, const unsigned char *p)
                (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
     uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
     int i = 0;
-    for (; i < 15; i += 5) {
-        SHA1_R(a, b, c, d, e, F1(b, c, d), 0x5A827999, w[i]);
-        SHA1_R(e, a, b, c, d, F1(a, b, c), 0x5A827999, w[i + 1]);
-        SHA1_R(d, e, a, b, c, F1(e, a, b), 0x5A827999, w[i + 2]);
-        SHA1_R(c, d, e, a, b, F1(d, e, a), 0x5A827999, w[i + 3]);
-        SHA1_R(b, c, d, e, a, F1(c, d, e), 0x5A827999, w[i + 4]);
-    }
-    SHA1_R(a, b, c, d, e, F1(b, c, d), 0x5A827999, w[15]);
-    SHA1_R(e, a, b, c, d, F1(a, b, c), 0x5A827999, SHA1_W(16));
-    SHA1_R(d, e, a, b, c, F1(e, a, b), 0x5A827999, SHA1_W(17));
-    SHA1_R(c, d, e, a, b, F1(d, e, a), 0x5A827999, SHA1_W(18));
-    SHA1_R(b, c, d, e, a, F1(c, d, e), 0x5A827999, SHA1_W(19));
-    for (i = 20; i < 40; i += 5) {
-        SHA1_R(a, b, c, d, e, F2(b, c, d), 0x6ED9EBA1, SHA1_W(i));
-        SHA1_R(e, a, b, c, d, F2(a, b, c), 0x6ED9EBA1, SHA1_W(i + 1));
-        SHA1_R(d, e, a, b, c, F2(e, a, b), 0x6ED9EBA1, SHA1_W(i + 2));
-        SHA1_R(c, d, e, a, b, F2(d, e, a), 0x6ED9EBA1, SHA1_W(i + 3));
-        SHA1_R(b, c, d, e, a, F2(c, d, e), 0x6ED9EBA1, SHA1_W(i + 4));
-    }
-    for (; i < 60; i += 5) {
-        SHA1_R(a, b, c, d, e, F3(b, c, d), 0x8F1BBCDC, SHA1_W(i));
-        SHA1_R(e, a, b, c, d, F3(a, b, c), 0x8F1BBCDC, SHA1_W(i + 1));
-        SHA1_R(d, e, a, b, c, F3(e, a, b), 0x8F1BBCDC, SHA1_W(i + 2));
-        SHA1_R(c, d, e, a, b, F3(d, e, a), 0x8F1BBCDC, SHA1_W(i + 3));
-        SHA1_R(b, c, d, e, a, F3(c, d, e), 0x8F1BBCDC, SHA1_W(i + 4));
-    }
-    for (; i < 80; i += 5) {
-        SHA1_R(a, b, c, d, e, F2(b, c, d), 0xCA62C1D6, SHA1_W(i));
-        SHA1_R(e, a, b, c, d, F2(a, b, c), 0xCA62C1D6, SHA1_W(i + 1));
-        SHA1_R(d, e, a, b, c, F2(e, a, b), 0xCA62C1D6, SHA1_W(i + 2));
-        SHA1_R(c, d, e, a, b, F2(d, e, a), 0xCA62C1D6, SHA1_W(i + 3));
-        SHA1_R(b, c, d, e, a, F2(c, d, e), 0xCA62C1D6, SHA1_W(i + 4));
-    }
+    for (; i < 15; i += 5) SHA1_5(F1, 0x5A827999, SHA1_IN, i);
+    SHA1_5(F1, 0x5A827999, SHA1_IN_W, 15); /* w[15], then the schedule */
+    for (i = 20; i < 40; i += 5) SHA1_5(F2, 0x6ED9EBA1, SHA1_W, i);
+    for (; i < 60; i += 5) SHA1_5(F3, 0x8F1BBCDC, SHA1_W, i);
+    for (; i < 80; i += 5) SHA1_5(F2, 0xCA62C1D6, SHA1_W, i);
     s->h[0] += a;
     s->h[1] += b;
     s->h[2] += c;
