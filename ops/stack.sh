@@ -14,6 +14,7 @@
 #                           (e.g. topics --describe --topic NAME)
 #   status                  one line per service; exit 0 if both run, 3 otherwise
 #   env                     print export lines, use as: eval "$(ops/stack.sh env)"
+#                           (secure modes: also the CA and the password files, never a password)
 #   clean                   stop everything and delete the stack dir (data + jars)
 #
 # Environment:
@@ -30,6 +31,18 @@
 #   AMTAGVI_KAFKA_VERSION  Kafka version(s) to try (default "3.9.1 3.9.0")
 #   AMTAGVI_KAFKA_HEAP     broker heap flags (default "-Xmx512m -Xms256m")
 #   AMTAGVI_KAFKA_START_TIMEOUT  seconds to wait for the broker (default 90)
+#   AMTAGVI_PG_TLS=1       start-pg in secure mode (default 0, or the mode of the last start):
+#                          TLS with a test CA made once per stack dir (tls/), SCRAM passwords,
+#                          TCP only as `hostssl ... scram-sha-256`; the login role amtagvi
+#                          (owner of the database amtagvi, not a superuser) gets a random
+#                          password kept in secrets/ (mode 600). Clients: sslmode=verify-full
+#                          with the CA, see `env`.
+#   AMTAGVI_KAFKA_SASL_SSL=1  start-kafka in secure mode (default 0, or the mode of the last
+#                          start): the client port is SASL_SSL with SCRAM-SHA-512, users
+#                          `amtagvi` (the worker) and `admin` (the broker itself and this
+#                          script's tools) with random passwords in secrets/. The users are
+#                          made when the broker's storage is formatted, so a broker first
+#                          started in plaintext mode needs AMTAGVI_STACK_CLEAN=1 stop-kafka.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -48,6 +61,8 @@ KAFKA_TIMEOUT=${AMTAGVI_KAFKA_START_TIMEOUT:-90}
 TOPIC_CMD=org.apache.kafka.tools.TopicCommand # kafka.admin.TopicCommand is gone in 3.9
 
 LIBS=$STACK_DIR/kafka-libs
+TLS_DIR=$STACK_DIR/tls         # test CA + server certificate (secure modes)
+SECRETS=$STACK_DIR/secrets     # generated passwords, mode 600 (secure modes)
 KDIR=$STACK_DIR/kafka
 KDATA=$KDIR/data
 KLOGS=$KDIR/logs
@@ -88,7 +103,23 @@ port_of() { # NAME ENV_VALUE DEFAULT
 PG_PORT=$(port_of pg "${AMTAGVI_PG_PORT:-}" 25432)
 KAFKA_PORT=$(port_of kafka "${AMTAGVI_KAFKA_PORT:-}" 25092)
 CTRL_PORT=$((KAFKA_PORT + 1))
-pg_url() { printf 'postgresql://amtagvi@127.0.0.1:%s/amtagvi' "$1"; }
+pg_url() {
+	printf 'postgresql://amtagvi@127.0.0.1:%s/amtagvi' "$1"
+	if pg_tls; then printf '?sslmode=verify-full&sslrootcert=%s' "$TLS_DIR/ca.crt"; fi
+}
+
+# Secure modes: the environment (0 or 1), else the mode of the last start (a file next to the
+# port files), else plaintext.
+mode_of() { # NAME ENV_VALUE SECURE_WORD: succeeds when the mode is secure
+	case $2 in
+	1) return 0 ;;
+	0) return 1 ;;
+	'') [[ -s $STACK_DIR/$1.mode && $(<"$STACK_DIR/$1.mode") == "$3" ]] ;;
+	*) die "$1 mode: expected 0 or 1, got '$2'" ;;
+	esac
+}
+pg_tls() { mode_of pg "${AMTAGVI_PG_TLS:-}" tls; }
+kafka_sasl() { mode_of kafka "${AMTAGVI_KAFKA_SASL_SSL:-}" sasl_ssl; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -111,6 +142,55 @@ take_lock() {
 }
 
 hash_of() { printf '%s' "$1" | sha1sum | cut -c1-12; }
+
+# ---------------------------------------------------------------- secure modes
+
+# secret NAME: the path of a generated password (made once per stack dir, mode 600). Never
+# printed by this script: commands read it from the file (or get it on stdin).
+secret() {
+	local f=$SECRETS/$1.password
+	if [[ ! -s $f ]]; then
+		(umask 077 && mkdir -p "$SECRETS" && openssl rand -hex 24 >"$f.tmp.$$" && mv "$f.tmp.$$" "$f") ||
+			die "could not write $f"
+	fi
+	printf '%s' "$f"
+}
+
+# A test CA and one server certificate for localhost / 127.0.0.1 / ::1, made once per stack
+# dir and shared by PostgreSQL and Kafka: tls/ca.crt is what clients verify against.
+tls_make() {
+	[[ -s $TLS_DIR/ca.crt && -s $TLS_DIR/server.crt && -s $TLS_DIR/server-keystore.pem ]] &&
+		return 0
+	command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl)"
+	local tmp=$TLS_DIR.tmp.$$ log=$STACK_DIR/tls.log
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	chmod 755 "$tmp"
+	if ! (
+		cd "$tmp" && umask 077 &&
+			openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 \
+				-keyout ca.key -out ca.crt -subj "/CN=amtagvi test CA $(hash_of "$STACK_DIR")" \
+				-addext basicConstraints=critical,CA:TRUE \
+				-addext keyUsage=critical,keyCertSign,cRLSign &&
+			openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout server.key \
+				-out server.csr -subj /CN=localhost &&
+			printf '%s\n' 'basicConstraints=critical,CA:FALSE' \
+				'keyUsage=critical,digitalSignature,keyEncipherment' \
+				'extendedKeyUsage=serverAuth' \
+				'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' >server.ext &&
+			openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -sha256 -days 825 \
+				-set_serial "0x$(openssl rand -hex 12)" -extfile server.ext -out server.crt &&
+			cat server.key server.crt ca.crt >server-keystore.pem && # Kafka's PEM keystore
+			rm -f server.csr server.ext && chmod 644 ca.crt server.crt
+	) >"$log" 2>&1; then
+		tail_file "$log"
+		rm -rf "$tmp"
+		die "could not make the test certificates"
+	fi
+	rm -rf "$TLS_DIR"
+	mv "$tmp" "$TLS_DIR"
+	say "tls: test CA and server certificate (localhost, 127.0.0.1) in $(short "$TLS_DIR")"
+}
 
 # ---------------------------------------------------------------- install
 
@@ -233,7 +313,46 @@ pg_pid() {
 }
 pg_running() { pg_pid >/dev/null; }
 
-psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"; }
+# Over TCP as postgres (trust), or in TLS mode over the unix socket: TCP then takes only TLS +
+# SCRAM, and the socket's directory (mode 700) admits only the server's user and root.
+PG_ADMIN_HOST=127.0.0.1
+psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_ADMIN_HOST" -p "$PG_PORT" -U postgres -d postgres "$@"; }
+
+# TLS mode: the server's certificate and key inside the data dir (PostgreSQL wants the key
+# owned by the server's user, mode 600), and an hba file without a plain TCP line.
+pg_tls_files() {
+	install -m 644 "$TLS_DIR/server.crt" "$PG_DATA/server.crt"
+	install -m 600 "$TLS_DIR/server.key" "$PG_DATA/server.key"
+	cat >"$PG_DATA/pg_hba_tls.conf" <<'EOF'
+# written by ops/stack.sh start-pg (AMTAGVI_PG_TLS=1): TCP only over TLS, SCRAM passwords.
+# TYPE  DATABASE USER     ADDRESS        METHOD
+local   all      postgres                trust
+hostssl all      all      127.0.0.1/32   scram-sha-256
+hostssl all      all      ::1/128        scram-sha-256
+EOF
+	((EUID != 0)) || chown postgres:postgres "$PG_DATA/server.crt" "$PG_DATA/server.key" \
+		"$PG_DATA/pg_hba_tls.conf"
+}
+
+# TLS mode: the login role amtagvi with its SCRAM password (set on every start, so it follows
+# the file), and a pgpass file for libpq clients (PGPASSFILE, see `env`).
+pg_tls_role() {
+	local pwf pw super
+	pwf=$(secret pg-amtagvi)
+	pw=$(<"$pwf")
+	super=$(psql_admin -tAc "select rolsuper from pg_roles where rolname = 'amtagvi'")
+	if [[ -z $super ]]; then
+		psql_admin -c "create role amtagvi login createdb createrole"
+	else
+		psql_admin -c "alter role amtagvi login nosuperuser createdb createrole"
+	fi
+	# on stdin, not in argv (ps); encrypted as SCRAM by password_encryption
+	printf "alter role amtagvi password '%s';\n" "$pw" | psql_admin
+	(
+		umask 077
+		printf '%s:*:*:amtagvi:%s\n' 127.0.0.1 "$pw" localhost "$pw" >"$SECRETS/pgpass"
+	)
+}
 
 cmd_start_pg() {
 	[[ -x $PGBIN/initdb ]] || die "PostgreSQL 15 is not installed: run ops/stack.sh install"
@@ -259,7 +378,14 @@ cmd_start_pg() {
 		printf "\ninclude_if_exists = 'amtagvi.conf'\n" >>"$PG_DATA/postgresql.conf"
 	fi
 	own_pg_dir "$PG_SOCK"
-	# Rewritten on every start so port / fast mode follow the environment.
+	local tls=0
+	if pg_tls; then
+		tls=1
+		tls_make
+		pg_tls_files
+		PG_ADMIN_HOST=$PG_SOCK
+	fi
+	# Rewritten on every start so port / fast / TLS mode follow the environment.
 	{
 		printf '# written by ops/stack.sh start-pg\n'
 		printf "listen_addresses = '127.0.0.1'\n"
@@ -276,6 +402,13 @@ cmd_start_pg() {
 		# a full-page image in the WAL). Shared memory is only touched as it is used.
 		printf 'shared_buffers = %s\n' "${AMTAGVI_PG_SHARED_BUFFERS:-1GB}"
 		printf 'max_wal_size = 8GB\ncheckpoint_timeout = 15min\ncheckpoint_completion_target = 0.9\n'
+		if ((tls)); then
+			printf '# AMTAGVI_PG_TLS=1\n'
+			printf "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+			printf "ssl_min_protocol_version = 'TLSv1.2'\n"
+			printf "password_encryption = 'scram-sha-256'\n"
+			printf "hba_file = '%s/pg_hba_tls.conf'\n" "${PG_DATA//\'/\'\'}"
+		fi
 	} >"$PG_DATA/amtagvi.conf"
 	((EUID != 0)) || chown postgres:postgres "$PG_DATA/amtagvi.conf"
 	if port_open "$PG_PORT"; then die "port 127.0.0.1:$PG_PORT is already in use (set AMTAGVI_PG_PORT)"; fi
@@ -296,15 +429,22 @@ cmd_start_pg() {
 		}
 		sleep 0.5
 	done
-	if [[ $(psql_admin -tAc "select 1 from pg_roles where rolname = 'amtagvi'") != 1 ]]; then
-		psql_admin -c "create role amtagvi login superuser"
+	if ((tls)); then
+		pg_tls_role
+	else
+		case $(psql_admin -tAc "select rolsuper from pg_roles where rolname = 'amtagvi'") in
+		'') psql_admin -c "create role amtagvi login superuser" ;;
+		f) psql_admin -c "alter role amtagvi superuser" ;; # back from TLS mode
+		esac
 	fi
 	if [[ $(psql_admin -tAc "select 1 from pg_database where datname = 'amtagvi'") != 1 ]]; then
 		psql_admin -c "create database amtagvi owner amtagvi"
 	fi
 	printf '%s\n' "$PG_PORT" >"$STACK_DIR/pg.port"
+	if ((tls)); then echo tls; else echo plain; fi >"$STACK_DIR/pg.mode"
 	local mode=""
 	[[ ${AMTAGVI_PG_FAST:-0} == 1 ]] && mode=" (fast: fsync=off)"
+	((tls)) && mode+=" (TLS, SCRAM; password in $(short "$SECRETS")/pg-amtagvi.password)"
 	say "pg: started on 127.0.0.1:$PG_PORT$mode -> $(pg_url "$PG_PORT")"
 }
 
@@ -323,7 +463,7 @@ cmd_stop_pg() {
 		say "pg: not initialized"
 	fi
 	if [[ ${AMTAGVI_STACK_CLEAN:-0} == 1 ]]; then
-		rm -rf "$PGROOT" "$STACK_DIR/pg.port"
+		rm -rf "$PGROOT" "$STACK_DIR/pg.port" "$STACK_DIR/pg.mode"
 		[[ $PG_SOCK == "$PGROOT"/* ]] || rm -rf "$PG_SOCK"
 		say "pg: data deleted"
 	fi
@@ -346,14 +486,65 @@ kafka_pid() { # prints the pid of our running broker
 	printf '%s' "$p"
 }
 
+# SASL_SSL mode: the template's listener lines are replaced. Clients, the script's tools and the
+# broker itself (inter-broker, user admin) all use the one SASL_SSL listener: no third port to
+# reserve, and nothing but the KRaft controller listens without TLS (PLAINTEXT on 127.0.0.1:
+# KRaft controllers cannot authenticate with SCRAM, whose credentials live in the metadata
+# they serve; clients cannot produce or consume there).
+kafka_sasl_props() {
+	local admin
+	admin=$(<"$(secret kafka-admin)")
+	cat <<EOF
+
+# ---- AMTAGVI_KAFKA_SASL_SSL=1 (ops/stack.sh): TLS + SCRAM-SHA-512 on the client port
+listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CTRL_PORT
+advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+inter.broker.listener.name=SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin";
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_DIR/server-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.crt
+ssl.client.auth=none
+ssl.enabled.protocols=TLSv1.3,TLSv1.2
+EOF
+}
+
+kafka_sasl_tools_props() { # the admin client of the CLI tools
+	local admin
+	admin=$(<"$(secret kafka-admin)")
+	cat <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin";
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.crt
+EOF
+}
+
 kafka_write_configs() {
-	local tpl=$SCRIPT_DIR/kafka/server.properties.in props
+	local tpl=$SCRIPT_DIR/kafka/server.properties.in props line
 	[[ -f $tpl ]] || die "missing $tpl"
 	props=$(<"$tpl")
 	props=${props//@PORT@/$KAFKA_PORT}
 	props=${props//@CTRL_PORT@/$CTRL_PORT}
 	props=${props//@LOG_DIR@/$KDATA}
-	printf '%s\n' "$props" >"$KDIR/server.properties"
+	if kafka_sasl; then
+		tls_make
+		props=$(while IFS= read -r line; do
+			case $line in
+			listeners=* | advertised.listeners=* | inter.broker.listener.name=* | \
+				listener.security.protocol.map=*) ;;
+			*) printf '%s\n' "$line" ;;
+			esac
+		done <<<"$props")
+		props+=$(kafka_sasl_props)
+	fi
+	# mode 600: in SASL_SSL mode both hold the admin password
+	(umask 077 && printf '%s\n' "$props" >"$KDIR/server.properties")
 	cat >"$KDIR/log4j.properties" <<EOF
 # written by ops/stack.sh (reload4j)
 log4j.rootLogger=INFO, file
@@ -375,10 +566,40 @@ log4j.appender.stderr.Target=System.err
 log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
 log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
 EOF
-	cat >"$KDIR/tools.properties" <<'EOF'
+	(
+		umask 077
+		cat >"$KDIR/tools.properties" <<'EOF'
 request.timeout.ms=10000
 default.api.timeout.ms=15000
 EOF
+		if kafka_sasl; then kafka_sasl_tools_props >>"$KDIR/tools.properties"; fi
+	)
+}
+
+# SASL_SSL mode: the SCRAM users, added when the storage is formatted (KRaft keeps them in the
+# metadata log). The JVM reads the main class and its arguments from a file (java @FILE), so
+# the passwords stay out of argv (ps).
+kafka_format_scram_args() { # FILE CLUSTER_ID
+	local admin user
+	admin=$(<"$(secret kafka-admin)")
+	user=$(<"$(secret kafka-amtagvi)")
+	argq() { local v=${1//\\/\\\\}; printf '"%s"\n' "${v//\"/\\\"}"; } # one @file argument
+	(
+		umask 077
+		{
+			argq kafka.tools.StorageTool
+			argq format
+			argq -t
+			argq "$2"
+			argq -c
+			argq "$KDIR/server.properties"
+			argq --ignore-formatted
+			argq --add-scram
+			argq "SCRAM-SHA-512=[name=admin,password=$admin]"
+			argq --add-scram
+			argq "SCRAM-SHA-512=[name=amtagvi,password=$user]"
+		} >"$1"
+	)
 }
 
 kafka_need_libs() {
@@ -424,6 +645,13 @@ cmd_start_kafka() {
 		if port_open "$p"; then die "port 127.0.0.1:$p is already in use (set AMTAGVI_KAFKA_PORT)"; fi
 		warn_ephemeral Kafka "$p"
 	done
+	local sasl=0
+	if kafka_sasl; then
+		sasl=1
+		if [[ -s $KDATA/meta.properties && ! -e $KDIR/scram-users ]]; then
+			die "the broker's storage in $(short "$KDATA") was formatted without SCRAM users (plaintext mode): run AMTAGVI_STACK_CLEAN=1 ops/stack.sh stop-kafka first"
+		fi
+	fi
 	kafka_write_configs
 	if [[ ! -s $KDIR/cluster.id ]]; then
 		id=$(java_tool kafka.tools.StorageTool random-uuid 2>"$KLOGS/format.log") ||
@@ -434,14 +662,22 @@ cmd_start_kafka() {
 		printf '%s\n' "$id" >"$KDIR/cluster.id"
 	fi
 	id=$(<"$KDIR/cluster.id")
+	local format=(kafka.tools.StorageTool format -t "$id" -c "$KDIR/server.properties"
+		--ignore-formatted)
+	if ((sasl)); then
+		kafka_format_scram_args "$KDIR/format.args" "$id"
+		format=("@$KDIR/format.args")
+	fi
 	if [[ ! -s $KDATA/meta.properties ]]; then
-		java_tool kafka.tools.StorageTool format -t "$id" -c "$KDIR/server.properties" \
-			--ignore-formatted >"$KLOGS/format.log" 2>&1 ||
+		java_tool "${format[@]}" >"$KLOGS/format.log" 2>&1 ||
 			{
+				rm -f "$KDIR/format.args"
 				tail_file "$KLOGS/format.log"
 				die "StorageTool format failed"
 			}
+		((sasl == 0)) || : >"$KDIR/scram-users"
 	fi
+	rm -f "$KDIR/format.args"
 	# setsid: the broker outlives the calling shell / terminal; stop it with stop-kafka.
 	# shellcheck disable=SC2086 # KAFKA_HEAP is a list of flags
 	(
@@ -480,7 +716,10 @@ cmd_start_kafka() {
 		die "Kafka did not start: $why"
 	fi
 	printf '%s\n' "$KAFKA_PORT" >"$STACK_DIR/kafka.port"
-	say "kafka: started $(kafka_libs_version) (pid $pid) on 127.0.0.1:$KAFKA_PORT in $((SECONDS - t0))s"
+	if ((sasl)); then echo sasl_ssl; else echo plain; fi >"$STACK_DIR/kafka.mode"
+	local mode=""
+	((sasl == 0)) || mode=" (SASL_SSL, SCRAM-SHA-512; user amtagvi, password in $(short "$SECRETS")/kafka-amtagvi.password)"
+	say "kafka: started $(kafka_libs_version) (pid $pid) on 127.0.0.1:$KAFKA_PORT$mode in $((SECONDS - t0))s"
 }
 
 cmd_stop_kafka() {
@@ -492,7 +731,7 @@ cmd_stop_kafka() {
 	fi
 	rm -f "$KPID"
 	if [[ ${AMTAGVI_STACK_CLEAN:-0} == 1 ]]; then
-		rm -rf "$KDIR" "$STACK_DIR/kafka.port"
+		rm -rf "$KDIR" "$STACK_DIR/kafka.port" "$STACK_DIR/kafka.mode"
 		say "kafka: data deleted"
 	fi
 }
@@ -536,7 +775,7 @@ cmd_status() {
 	if pg_running; then
 		p=$PG_PORT
 		[[ -s $STACK_DIR/pg.port ]] && p=$(<"$STACK_DIR/pg.port")
-		say "pg: running on 127.0.0.1:$p -> $(pg_url "$p") (data $(short "$PG_DATA"))"
+		say "pg: running on 127.0.0.1:$p -> $(pg_url "$p") (data $(short "$PG_DATA"))$(pg_tls && printf ' (TLS, SCRAM)')"
 	elif [[ -s $PG_DATA/PG_VERSION ]]; then
 		say "pg: stopped (data $(short "$PG_DATA"))"
 		rc=3
@@ -547,7 +786,7 @@ cmd_status() {
 	if pid=$(kafka_pid); then
 		p=$KAFKA_PORT
 		[[ -s $STACK_DIR/kafka.port ]] && p=$(<"$STACK_DIR/kafka.port")
-		say "kafka: running $(kafka_libs_version || true) (pid $pid) on 127.0.0.1:$p (logs $(short "$KLOGS"))"
+		say "kafka: running $(kafka_libs_version || true) (pid $pid) on 127.0.0.1:$p (logs $(short "$KLOGS"))$(kafka_sasl && printf ' (SASL_SSL, SCRAM-SHA-512)')"
 	elif v=$(kafka_libs_version); then
 		say "kafka: stopped ($v installed)"
 		rc=3
@@ -558,9 +797,25 @@ cmd_status() {
 	return $rc
 }
 
+# Secure modes: what a client needs, never a password itself (the files that hold them).
 cmd_env() {
-	printf 'export AMTAGVI_PG_URL=%s\n' "$(pg_url "$PG_PORT")"
+	printf 'export AMTAGVI_PG_URL=%q\n' "$(pg_url "$PG_PORT")"
+	if pg_tls; then
+		printf 'export AMTAGVI_PG_CA=%q\n' "$TLS_DIR/ca.crt"
+		printf 'export PGSSLROOTCERT=%q\n' "$TLS_DIR/ca.crt"
+		printf 'export AMTAGVI_PG_PASSWORD_FILE=%q\n' "$SECRETS/pg-amtagvi.password"
+		printf 'export PGPASSFILE=%q\n' "$SECRETS/pgpass"
+		printf '# worker: database.url = $AMTAGVI_PG_URL, the password in PGPASSWORD or PGPASSFILE\n'
+	fi
 	printf 'export AMTAGVI_KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+	if kafka_sasl; then
+		printf 'export AMTAGVI_KAFKA_CA=%q\n' "$TLS_DIR/ca.crt"
+		printf 'export AMTAGVI_KAFKA_USER=amtagvi\n'
+		printf 'export AMTAGVI_KAFKA_PASSWORD_FILE=%q\n' "$SECRETS/kafka-amtagvi.password"
+		printf '# worker: kafka.security.protocol = SASL_SSL, kafka.sasl.mechanisms = SCRAM-SHA-512,\n'
+		printf '#   kafka.sasl.username = amtagvi, kafka.ssl.ca.location = $AMTAGVI_KAFKA_CA,\n'
+		printf '#   AMTAGVI_KAFKA_SASL_PASSWORD=$(cat "$AMTAGVI_KAFKA_PASSWORD_FILE") in its environment\n'
+	fi
 }
 
 cmd_clean() {
