@@ -12,6 +12,10 @@
 #                  (PostgreSQL; for `start` also Kafka + its controller) and starts, fsync off;
 #                  up to 3 attempts, each on new ports. Sets pg_port and kafka_port.
 #   stack CMD...   ops/stack.sh CMD on this stack (its dir and ports)
+#   stack_secure=1 (set after sourcing this file, before stack_start or suite_init): the stack in
+#                  ops/stack.sh's secure modes, PostgreSQL with TLS + SCRAM and Kafka's client
+#                  port SASL_SSL + SCRAM-SHA-512 (AMTAGVI_PG_TLS=1 AMTAGVI_KAFKA_SASL_SSL=1); the
+#                  CA and the passwords are then in STACK_DIR/tls and STACK_DIR/secrets
 #   stack_clean    stops the stack and deletes its dir if stack_start started it; gives the
 #                  ports back (they are also freed when the script exits)
 #
@@ -37,6 +41,7 @@ kafka_port=
 _stack_log=/dev/null
 _stack_libs=
 _stack_up=
+stack_secure=
 
 sr_say() { printf '%s: %s\n' "$_sr_name" "$*"; }
 
@@ -51,8 +56,11 @@ stack_init() { # STACK_DIR LOG [LIBS_CACHE]
 }
 
 stack() { # the daemons it starts must not inherit a caller's lock on fd 8
+	local secure= # empty: ops/stack.sh's default (plaintext on a fresh stack dir)
+	[[ ${stack_secure:-0} != 1 ]] || secure=1
 	AMTAGVI_STACK_DIR=$stack_dir AMTAGVI_PG_PORT=$pg_port AMTAGVI_KAFKA_PORT=$kafka_port \
-		AMTAGVI_PG_FAST=1 bash "$_sr_stack_sh" "$@" 8>&-
+		AMTAGVI_PG_FAST=1 AMTAGVI_PG_TLS=$secure AMTAGVI_KAFKA_SASL_SSL=$secure \
+		bash "$_sr_stack_sh" "$@" 8>&-
 }
 
 _stack_seed_libs() { # the Kafka jars from the cache (hard links: no copy, no Maven run)
@@ -77,7 +85,8 @@ _stack_keep_libs() { # fill the cache once; mv -T: a concurrent run that filled 
 }
 
 stack_start() { # [start|start-pg]
-	local cmd=${1:-start} attempt ports t0=$SECONDS
+	local cmd=${1:-start} attempt ports t0=$SECONDS secure_note=
+	[[ ${stack_secure:-0} != 1 ]] || secure_note=" (TLS + SCRAM, SASL_SSL)"
 	if [[ -d $stack_dir ]]; then # an interrupted run's (its services may still run)
 		pg_port= kafka_port=
 		stack clean >>"$_stack_log" 2>&1 || true
@@ -94,7 +103,7 @@ stack_start() { # [start|start-pg]
 		_stack_up=1
 		if stack "$cmd" >>"$_stack_log" 2>&1; then
 			_stack_keep_libs
-			sr_say "stack up in $((SECONDS - t0))s: PostgreSQL 127.0.0.1:$pg_port${kafka_port:+, Kafka 127.0.0.1:$kafka_port}"
+			sr_say "stack up in $((SECONDS - t0))s: PostgreSQL 127.0.0.1:$pg_port${kafka_port:+, Kafka 127.0.0.1:$kafka_port}${secure_note}"
 			return 0
 		fi
 		sr_say "stack $cmd failed (attempt $attempt, pg $pg_port, kafka ${kafka_port:-none}):"
