@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "worker"))
 import harness  # noqa: E402
 from harness import (LETTER, CLAIM_CRITERIA, PA_CRITERIA, TestFailure, check,  # noqa: E402
                      check_eq, clean_env, first_diffs, group_of, qlit)
+from harness import dedup_valid, produce_all  # noqa: E402,F401 - fl.* for test_faults.py
 
 PARTITIONS = 4  # harness.Case creates the events topic with 4 partitions
 
@@ -272,22 +273,7 @@ class BackgroundProducer:
             self.proc.wait()
 
 
-def produce_all(case, cfg, lines):
-    err = case.env.produce(cfg, lines)
-    want = "produce: %d sent to %s, 0 failed" % (len(lines), case.events_topic)
-    check(want in err, "produce said %r, expected %r" % (err.strip().splitlines()[-1:], want))
-
-
-def dedup_valid(expected):
-    """The valid lines with each event_id once: every message then makes exactly one row."""
-    seen, out = set(), []
-    for line, _, det in expected.lines:
-        if det["event_id"] not in seen:
-            seen.add(det["event_id"])
-            out.append(line)
-    return out
-
-
 def stopped_totals(w):
     st = w.stopped()
     return st["judged"], st["replayed"], st["dead_letters"]
+

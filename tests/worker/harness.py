@@ -534,6 +534,87 @@ def group_of(cfg):
     raise TestFailure("no group.id in " + cfg)
 
 
+# ---------------------------------------------------------------------- producing events
+
+
+def produce_all(case, cfg, lines, sent=None):
+    """`produce` the JSON lines to the case's events topic; sent: how many it must report sent
+    (default all: lines `evaluate` rejects are not sent)."""
+    err = case.env.produce(cfg, lines)
+    want = "produce: %d sent to %s, 0 failed" % (len(lines) if sent is None else sent,
+                                                  case.events_topic)
+    check(want in err, "produce said %r, expected %r" % (err.strip().splitlines()[-1:], want))
+
+
+def dedup_valid(expected):
+    """The valid lines with each event_id once: every message then makes exactly one row."""
+    seen, out = set(), []
+    for line, _, det in expected.lines:
+        if det["event_id"] not in seen:
+            seen.add(det["event_id"])
+            out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------------- hand-written events
+
+NPI = "1234567893"
+
+
+def pa_event(eid, member, pa_id, received="2026-06-01T10:00:00Z", **over):
+    ev = {"kind": "prior_auth", "event_id": eid, "pa_id": pa_id, "received_at": received,
+          "urgency": "STANDARD", "member_id": member, "birth_date": "1970-03-04",
+          "diagnosis_codes": ["C43.9"], "disease_status": "METASTATIC", "braf_v600": "NEGATIVE",
+          "prior_therapies": [{"drug": "pembrolizumab", "start_date": "2025-01-10",
+                               "end_date": None}],
+          "lymphodepletion": "PLANNED", "prescriber_npi": NPI,
+          "prescriber_taxonomy": "207RX0202X", "consulting_npi": None,
+          "consulting_taxonomy": None, "requested_dose_cells": None}
+    ev.update(over)
+    return ev
+
+
+def claim_event(eid, member, claim_id, service, auth, **over):
+    """A claim line received at 09:00 UTC on its service date."""
+    ev = {"kind": "claim", "event_id": eid, "claim_id": claim_id, "line_number": 1,
+          "received_at": service + "T09:00:00Z", "member_id": member,
+          "birth_date": "1970-03-04", "service_date": service, "hcpcs_code": "J3590",
+          "ndc": None, "units": 1, "dose_viable_cells": 20000000000,
+          "diagnosis_codes": ["C43.9"], "rendering_npi": NPI, "authorization_id": auth,
+          "billed_amount_cents": 51500000}
+    ev.update(over)
+    return ev
+
+
+def avro_record(ev):
+    """The JSON event as the Python Avro library wants it (datetime / date objects)."""
+    def d(s):
+        return None if s is None else dt.date.fromisoformat(s)
+    rec = {k: v for k, v in ev.items() if k != "kind"}
+    rec["received_at"] = dt.datetime.fromisoformat(ev["received_at"].replace("Z", "+00:00"))
+    rec["birth_date"] = d(ev["birth_date"])
+    if ev["kind"] == "claim":
+        rec["service_date"] = d(ev["service_date"])
+    else:
+        rec["prior_therapies"] = [{"drug": p["drug"], "start_date": d(p["start_date"]),
+                                   "end_date": d(p["end_date"])} for p in ev["prior_therapies"]]
+    return rec
+
+
+def zigzag(n):
+    """An Avro long: zigzag, then base-128 varint."""
+    z = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while True:
+        b = z & 0x7F
+        z >>= 7
+        if z:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
 # ---------------------------------------------------------------------- the runners' shared part
 
 

@@ -11,7 +11,6 @@ Usage: test_worker.py --build DIR --src DIR --pg-port P --kafka-port K --stack-d
 """
 import collections
 import concurrent.futures
-import datetime as dt
 import json
 import os
 import signal
@@ -21,9 +20,10 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (DET_FIELDS, Case, Env, TestFailure, check, check_eq,  # noqa: E402
-                     compare_rows, end_offsets, first_diffs, group_of, report, run_one,
-                     runner_args, wait_until)
+from harness import (DET_FIELDS, Case, Env, TestFailure, avro_record,  # noqa: E402
+                     check, check_eq, claim_event, compare_rows, dedup_valid, end_offsets,
+                     first_diffs, group_of, pa_event, produce_all, report, run_one, runner_args,
+                     wait_until, zigzag)
 
 # ---------------------------------------------------------------------- shared checks
 
@@ -128,22 +128,6 @@ def check_no_dead_letters(env, db):
     check_eq(env.scalar(db, "select count(*) from dead_letters"), "0", "dead_letters rows")
 
 
-def produce_events(case, cfg, expected, lines):
-    err = case.env.produce(cfg, lines)
-    want = "produce: %d sent to %s, 0 failed" % (expected.n_valid, case.events_topic)
-    check(want in err, "produce said %r, expected %r" % (err.strip().splitlines()[-1:], want))
-
-
-def dedup_valid(expected):
-    """The valid lines with each event_id once: every message then makes exactly one row."""
-    seen, out = set(), []
-    for line, ev, det in expected.lines:
-        if det["event_id"] not in seen:
-            seen.add(det["event_id"])
-            out.append(line)
-    return out
-
-
 def full_check(case, db, cfg, expected, count=None):
     """Rows == evaluate, sources, outcomes topic, offsets at the end of every partition."""
     env = case.env
@@ -153,44 +137,6 @@ def full_check(case, db, cfg, expected, count=None):
     per, _ = check_outcomes(case, cfg, expected, rows_by_id, index, count)
     check_offsets(case, db, cfg, ends)
     return rows_by_id, index, ends, per
-
-
-# ---------------------------------------------------------------------- hand-written events
-
-NPI = "1234567893"
-
-
-def pa_event(eid, member, pa_id, received, **over):
-    ev = {"kind": "prior_auth", "event_id": eid, "pa_id": pa_id, "received_at": received,
-          "urgency": "STANDARD", "member_id": member, "birth_date": "1970-03-04",
-          "diagnosis_codes": ["C43.9"], "disease_status": "METASTATIC", "braf_v600": "NEGATIVE",
-          "prior_therapies": [{"drug": "pembrolizumab", "start_date": "2025-01-10",
-                               "end_date": None}],
-          "lymphodepletion": "PLANNED", "prescriber_npi": NPI,
-          "prescriber_taxonomy": "207RX0202X", "consulting_npi": None,
-          "consulting_taxonomy": None, "requested_dose_cells": None}
-    ev.update(over)
-    return ev
-
-
-def claim_event(eid, member, claim_id, service, auth, **over):
-    ev = {"kind": "claim", "event_id": eid, "claim_id": claim_id, "line_number": 1,
-          "received_at": service + "T09:00:00Z", "member_id": member,
-          "birth_date": "1970-03-04", "service_date": service, "hcpcs_code": "J3590",
-          "ndc": None, "units": 1, "dose_viable_cells": 20000000000,
-          "diagnosis_codes": ["C43.9"], "rendering_npi": NPI, "authorization_id": auth,
-          "billed_amount_cents": 51500000}
-    ev.update(over)
-    return ev
-
-
-def claim_avro_record(ev):
-    rec = dict(ev)
-    del rec["kind"]
-    rec["received_at"] = dt.datetime.fromisoformat(ev["received_at"].replace("Z", "+00:00"))
-    rec["birth_date"] = dt.date.fromisoformat(ev["birth_date"])
-    rec["service_date"] = dt.date.fromisoformat(ev["service_date"])
-    return rec
 
 
 # ---------------------------------------------------------------------- the tests
@@ -204,7 +150,7 @@ def test_end_to_end(env):
     check(expected.rejected > 0 and len(expected.by_event) < expected.n_valid,
           "the generated stream should hold rejected lines and replays")
     db, cfg = case.new_db_config()
-    produce_events(case, cfg, expected, lines)
+    produce_all(case, cfg, lines, expected.n_valid)
     w = case.worker(cfg, "worker")
     w.expect_exit(0, timeout=120)
     st = w.stopped()
@@ -252,7 +198,7 @@ def test_batch_boundaries(env):
     }
     db_big, cfg_big = case.new_db_config(batch__max__messages=1000, batch__max__ms=2000)
     db_one, cfg_one = case.new_db_config(batch__max__messages=1)
-    produce_events(case, cfg_big, expected, lines)
+    produce_all(case, cfg_big, lines, expected.n_valid)
     workers = [case.worker(cfg_big, "batch1000"), case.worker(cfg_one, "batch1")]
     for w in workers:
         w.expect_exit(0, timeout=90)
@@ -290,12 +236,12 @@ def test_redelivery(env):
     lines = env.generate(1500, 23)
     expected = env.evaluate(lines)
     db, cfg = case.new_db_config()
-    produce_events(case, cfg, expected, lines)
+    produce_all(case, cfg, lines, expected.n_valid)
     w1 = case.worker(cfg, "run1")
     w1.expect_exit(0, timeout=90)
     before = case.rows(db)
     check_eq(len(before), len(expected.by_event), "rows after the first run")
-    produce_events(case, cfg, expected, lines)
+    produce_all(case, cfg, lines, expected.n_valid)
     w2 = case.worker(cfg, "run2")
     w2.expect_exit(0, timeout=90)
     st = w2.stopped()
@@ -359,7 +305,7 @@ def test_kill9_restart(env):
     db, cfg = case.new_db_config(batch__max__messages=200, log__level="debug",
                                  kafka__session__timeout__ms=6000,
                                  kafka__heartbeat__interval__ms=1000)
-    produce_events(case, cfg, expected, lines)
+    produce_all(case, cfg, lines, expected.n_valid)
     t.append(time.monotonic())
     seen = []
     for i, after in enumerate((5, 5)):
@@ -389,7 +335,7 @@ def test_crash_between_commit_and_publish(env):
     expected = env.evaluate(lines)
     db, cfg = case.new_db_config(batch__max__messages=100, kafka__session__timeout__ms=6000,
                                  kafka__heartbeat__interval__ms=1000)
-    produce_events(case, cfg, expected, lines)
+    produce_all(case, cfg, lines, expected.n_valid)
     w = case.worker(cfg, "faulty", {"AMTAGVI_FAULT_EXIT_AFTER_COMMIT": "2"})
     w.expect_exit(137, timeout=90)
     check(w.count("fault injection: exiting after commit, before publish") == 1,
@@ -439,7 +385,7 @@ def test_poison_messages(env):
     base_msgs = env.dump(cfg, case.events_topic)
     base = next(m for m in base_msgs if m["value_bytes"][1:5] == b"\x00\x00\x00\x02")
     bv = base["value_bytes"]
-    long_ev = claim_avro_record(claim_event("t7-long-" + "x" * 200, "M-T7-LONG", "CLM-L",
+    long_ev = avro_record(claim_event("t7-long-" + "x" * 200, "M-T7-LONG", "CLM-L",
                                             "2026-07-01", None))
     poisons = [  # (reason, key, value)
         ("bad_magic", b"poison-01", b"\x01" + bv[1:]),
@@ -459,7 +405,7 @@ def test_poison_messages(env):
     for _, key, value in poisons:
         raw.append("%s\t%s" % ("-" if key is None else key.decode(),
                                "-" if value is None else value.hex()))
-    raw.insert(5, "%s\t%s" % ("M-T7-PY", env.encode_event("claim", claim_avro_record(py_ev)).hex()))
+    raw.insert(5, "%s\t%s" % ("M-T7-PY", env.encode_event("claim", avro_record(py_ev)).hex()))
     err = env.produce(cfg, raw, raw=True)
     check("produce: %d sent" % len(raw) in err, "produce --raw: " + err)
     index, ends, msgs = event_index(env, cfg, case.events_topic)
@@ -541,19 +487,6 @@ def test_poison_messages(env):
     print("    poison: reasons %s" % sorted(collections.Counter(r["reason"] for r in dl).items()))
 
 
-def zigzag(n):
-    z = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while True:
-        b = z & 0x7F
-        z >>= 7
-        if z:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def test_sigterm(env):
     """SIGTERM mid-stream: exit 0 after the batch in hand, offsets exact; restart finishes."""
     case = Case(env, "sigterm")
@@ -562,7 +495,7 @@ def test_sigterm(env):
     expected = env.evaluate(lines)
     check_eq(expected.n_valid, len(expected.by_event), "distinct events of the deduplicated file")
     db, cfg = case.new_db_config(batch__max__messages=200, log__level="debug")
-    produce_events(case, cfg, expected, lines)
+    produce_all(case, cfg, lines, expected.n_valid)
     w = case.worker(cfg, "terminated")
     w.wait_log("batch committed", 5, timeout=90)
     w.signal(signal.SIGTERM)
