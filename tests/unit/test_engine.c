@@ -63,6 +63,28 @@ static void expect_claim(const determination_t *d, outcome_t o, int single_dose,
     ck_assert_int_eq(d->criteria[CLAIM_DUPLICATE], duplicate);
 }
 
+/* MEM-1's claim line CLM-1/1 naming auth: paid, on PA-1. */
+static const determination_t *expect_paid_on_pa1(const char *event_id, const char *auth)
+{
+    event_t ev;
+    claim_base(&ev, event_id, "CLM-1", 1, "MEM-1", auth);
+    const determination_t *d = process(&ev);
+    expect_claim(d, OUTCOME_APPROVED, M, M);
+    assert_str_or_null(d->matched_pa_id, "PA-1", "matched_pa_id");
+    return d;
+}
+
+/* MEM-1's PA-1 (e-1), then *claim: its line CLM-1/1 (e-2) naming PA-1. @returns the claim's
+ * determination. */
+static const determination_t *pa_then_claim(event_t *claim)
+{
+    event_t pa;
+    pa_base(&pa, "e-1", "PA-1", "MEM-1");
+    process(&pa);
+    claim_base(claim, "e-2", "CLM-1", 1, "MEM-1", "PA-1");
+    return process(claim);
+}
+
 /* ---- idempotency ---- */
 
 START_TEST(test_replay_same_content)
@@ -87,12 +109,8 @@ END_TEST
 
 START_TEST(test_replay_approved_claim_is_not_its_own_duplicate)
 {
-    event_t ev;
-    pa_base(&ev, "e-1", "PA-1", "MEM-1");
-    process(&ev);
-    event_t claim;
-    claim_base(&claim, "e-2", "CLM-1", 1, "MEM-1", "PA-1");
-    const determination_t *d = process(&claim);
+    event_t ev, claim;
+    const determination_t *d = pa_then_claim(&claim);
     expect_claim(d, OUTCOME_APPROVED, M, M);
     snapshot_t snap;
     snapshot(&snap, d);
@@ -116,12 +134,8 @@ END_TEST
 
 START_TEST(test_replay_different_content)
 {
-    event_t ev;
-    pa_base(&ev, "e-1", "PA-1", "MEM-1");
-    process(&ev);
-    event_t claim;
-    claim_base(&claim, "e-2", "CLM-1", 1, "MEM-1", "PA-1");
-    const determination_t *d = process(&claim);
+    event_t ev, claim;
+    const determination_t *d = pa_then_claim(&claim);
     snapshot_t snap;
     snapshot(&snap, d);
 
@@ -195,10 +209,7 @@ START_TEST(test_supersession_pended_then_approved)
     assert_outcome(process(&ev), OUTCOME_PENDED);
     pa_base(&ev, "e-3", "PA-1", "MEM-1");
     assert_outcome(process(&ev), OUTCOME_APPROVED);
-    claim_base(&ev, "e-4", "CLM-1", 1, "MEM-1", "PA-1");
-    const determination_t *d = process(&ev);
-    expect_claim(d, OUTCOME_APPROVED, M, M);
-    assert_str_or_null(d->matched_pa_id, "PA-1", "matched_pa_id");
+    expect_paid_on_pa1("e-4", "PA-1");
 }
 END_TEST
 
@@ -210,10 +221,7 @@ START_TEST(test_supersession_approved_then_denied)
     pa_base(&ev, "e-2", "PA-1", "MEM-1");
     ev.pa.lymphodepletion = LYMPHODEPLETION_NOT_PLANNED;
     assert_outcome(process(&ev), OUTCOME_DENIED);
-    claim_base(&ev, "e-3", "CLM-1", 1, "MEM-1", NULL);
-    const determination_t *d = process(&ev);
-    expect_claim(d, OUTCOME_APPROVED, M, M);
-    assert_str_or_null(d->matched_pa_id, "PA-1", "matched_pa_id");
+    expect_paid_on_pa1("e-3", NULL);
 }
 END_TEST
 
@@ -286,37 +294,37 @@ typedef struct {
     int n;
 } history_t;
 
+/* Judges ev on the scratch engine and appends a copy of its determination to h. */
+static const determination_t *scratch_judge(engine_t *scratch, history_t *h, const event_t *ev)
+{
+    const determination_t *d = NULL;
+    ck_assert_int_eq(engine_process(scratch, ev, &d), ENGINE_JUDGED);
+    snapshot(&h->s[h->n], d);
+    h->fp[h->n++] = event_fingerprint(ev);
+    return d;
+}
+
 static void scratch_history(history_t *h, int with_claim)
 {
     engine_t *scratch = engine_new(support_policy());
     ck_assert_ptr_nonnull(scratch);
     event_t ev;
-    const determination_t *d = NULL;
     h->n = 0;
 
     pa_base(&ev, "h-1", "PA-1", "MEM-1");
     ev.pa.lymphodepletion = LYMPHODEPLETION_UNKNOWN; /* pended */
-    ck_assert_int_eq(engine_process(scratch, &ev, &d), ENGINE_JUDGED);
-    snapshot(&h->s[h->n], d);
-    h->fp[h->n++] = event_fingerprint(&ev);
+    scratch_judge(scratch, h, &ev);
 
     pa_base(&ev, "h-2", "PA-1", "MEM-1"); /* approved */
-    ck_assert_int_eq(engine_process(scratch, &ev, &d), ENGINE_JUDGED);
-    snapshot(&h->s[h->n], d);
-    h->fp[h->n++] = event_fingerprint(&ev);
+    scratch_judge(scratch, h, &ev);
 
     pa_base(&ev, "h-3", "PA-1", "MEM-1"); /* denied resubmission */
     ev.pa.disease_status = DISEASE_RESECTABLE;
-    ck_assert_int_eq(engine_process(scratch, &ev, &d), ENGINE_JUDGED);
-    snapshot(&h->s[h->n], d);
-    h->fp[h->n++] = event_fingerprint(&ev);
+    scratch_judge(scratch, h, &ev);
 
     if (with_claim) {
         claim_base(&ev, "h-4", "CLM-1", 1, "MEM-1", "PA-1");
-        ck_assert_int_eq(engine_process(scratch, &ev, &d), ENGINE_JUDGED);
-        assert_outcome(d, OUTCOME_APPROVED);
-        snapshot(&h->s[h->n], d);
-        h->fp[h->n++] = event_fingerprint(&ev);
+        assert_outcome(scratch_judge(scratch, h, &ev), OUTCOME_APPROVED);
     }
     engine_free(scratch);
 }
@@ -338,11 +346,7 @@ START_TEST(test_load_then_claim)
         assert_same_determination(got, &h.s[i].d);
     }
     /* the approval loaded as history stands despite the later denied resubmission */
-    event_t ev;
-    claim_base(&ev, "n-1", "CLM-1", 1, "MEM-1", "PA-1");
-    const determination_t *d = process(&ev);
-    expect_claim(d, OUTCOME_APPROVED, M, M);
-    assert_str_or_null(d->matched_pa_id, "PA-1", "matched_pa_id");
+    expect_paid_on_pa1("n-1", "PA-1");
 }
 END_TEST
 

@@ -4,42 +4,46 @@
 /* claim_base() with an approved PA in force: every check MET. */
 static const uint8_t ALL_MET[CLAIM_CRITERIA_COUNT] = {M, M, M, M, M, M, M, M};
 
-/* An approved PA (D from received) for member/pa_id. */
+/* A PA of member/pa_id (D from received when given) judged to outcome: as pa_base() it is
+ * APPROVED; PENDED by 1.E UNKNOWN; DENIED by 1.B NOT_MET. */
+static const determination_t *pa_judged(const char *event_id, const char *pa_id, const char *member,
+                                        const char *received, outcome_t outcome)
+{
+    event_t ev;
+    pa_base(&ev, event_id, pa_id, member);
+    if (received) ev.pa.received_at_ms = ts(received);
+    if (outcome == OUTCOME_PENDED) ev.pa.lymphodepletion = LYMPHODEPLETION_UNKNOWN;
+    if (outcome == OUTCOME_DENIED) ev.pa.disease_status = DISEASE_RESECTABLE;
+    const determination_t *d = process(&ev);
+    assert_outcome(d, outcome);
+    return d;
+}
+
 static const determination_t *approve_pa(const char *event_id, const char *pa_id,
                                          const char *member, const char *received)
 {
-    event_t ev;
-    pa_base(&ev, event_id, pa_id, member);
-    if (received) ev.pa.received_at_ms = ts(received);
-    const determination_t *d = process(&ev);
-    assert_outcome(d, OUTCOME_APPROVED);
-    return d;
+    return pa_judged(event_id, pa_id, member, received, OUTCOME_APPROVED);
 }
 
-/* A pended PA (1.E UNKNOWN). */
 static const determination_t *pend_pa(const char *event_id, const char *pa_id, const char *member,
                                       const char *received)
 {
-    event_t ev;
-    pa_base(&ev, event_id, pa_id, member);
-    if (received) ev.pa.received_at_ms = ts(received);
-    ev.pa.lymphodepletion = LYMPHODEPLETION_UNKNOWN;
-    const determination_t *d = process(&ev);
-    assert_outcome(d, OUTCOME_PENDED);
-    return d;
+    return pa_judged(event_id, pa_id, member, received, OUTCOME_PENDED);
 }
 
-/* A denied PA (1.B NOT_MET). */
 static const determination_t *deny_pa(const char *event_id, const char *pa_id, const char *member,
                                       const char *received)
 {
+    return pa_judged(event_id, pa_id, member, received, OUTCOME_DENIED);
+}
+
+/* Judges claim_base(event_id, claim_id, line, member, authorization_id) as it is. */
+static const determination_t *claim_judged(const char *event_id, const char *claim_id, int line,
+                                           const char *member, const char *authorization_id)
+{
     event_t ev;
-    pa_base(&ev, event_id, pa_id, member);
-    if (received) ev.pa.received_at_ms = ts(received);
-    ev.pa.disease_status = DISEASE_RESECTABLE;
-    const determination_t *d = process(&ev);
-    assert_outcome(d, OUTCOME_DENIED);
-    return d;
+    claim_base(&ev, event_id, claim_id, line, member, authorization_id);
+    return process(&ev);
 }
 
 /*
@@ -119,10 +123,8 @@ START_TEST(test_policy_none_on_service_date)
     ev.claim.units = 5;
     const determination_t *d = process(&ev);
     const uint8_t want[] = {U, NA, NA, NA, NA, NA, NA, NA};
-    assert_criteria(d, want);
     const reason_t r = {CLAIM_POLICY, REASON_NO_POLICY_IN_EFFECT, U};
-    assert_reasons(d, 1, &r);
-    assert_outcome(d, OUTCOME_PENDED);
+    assert_judged(d, want, 1, &r, OUTCOME_PENDED);
     assert_date(d->policy_version, DATE_NULL, "policy_version");
     assert_str_or_null(d->matched_pa_id, NULL, "matched_pa_id");
 }
@@ -272,42 +274,30 @@ END_TEST
 
 START_TEST(test_auth_missing_and_not_found)
 {
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", NULL);
-    expect_auth(process(&ev), N, REASON_AUTH_MISSING, NULL);
-    claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-1", "");
-    expect_auth(process(&ev), N, REASON_AUTH_MISSING, NULL);
-    claim_base(&ev, "cl-3", "CLM-3", 1, "MEM-1", "PA-1");
-    expect_auth(process(&ev), N, REASON_AUTH_NOT_FOUND, NULL);
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", NULL), N, REASON_AUTH_MISSING, NULL);
+    expect_auth(claim_judged("cl-2", "CLM-2", 1, "MEM-1", ""), N, REASON_AUTH_MISSING, NULL);
+    expect_auth(claim_judged("cl-3", "CLM-3", 1, "MEM-1", "PA-1"), N, REASON_AUTH_NOT_FOUND, NULL);
 }
 END_TEST
 
 START_TEST(test_auth_id_limits_and_matches)
 {
     approve_pa("pa-1", "PA-1", "MEM-1", NULL);
-    event_t ev;
     /* names another pa_id: not found, although PA-1 would authorize */
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-2");
-    expect_auth(process(&ev), N, REASON_AUTH_NOT_FOUND, NULL);
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-2"), N, REASON_AUTH_NOT_FOUND, NULL);
     /* exact match: case matters */
-    claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-1", "pa-1");
-    expect_auth(process(&ev), N, REASON_AUTH_NOT_FOUND, NULL);
-    claim_base(&ev, "cl-3", "CLM-3", 1, "MEM-1", "PA-1X");
-    expect_auth(process(&ev), N, REASON_AUTH_NOT_FOUND, NULL);
-    claim_base(&ev, "cl-3b", "CLM-3B", 1, "MEM-1", "PA-");
-    expect_auth(process(&ev), N, REASON_AUTH_NOT_FOUND, NULL);
+    expect_auth(claim_judged("cl-2", "CLM-2", 1, "MEM-1", "pa-1"), N, REASON_AUTH_NOT_FOUND, NULL);
+    expect_auth(claim_judged("cl-3", "CLM-3", 1, "MEM-1", "PA-1X"), N, REASON_AUTH_NOT_FOUND, NULL);
+    expect_auth(claim_judged("cl-3b", "CLM-3B", 1, "MEM-1", "PA-"), N, REASON_AUTH_NOT_FOUND, NULL);
     /* trimmed before matching */
-    claim_base(&ev, "cl-4", "CLM-4", 1, "MEM-1", "  PA-1 ");
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("cl-4", "CLM-4", 1, "MEM-1", "  PA-1 "), M, 0, "PA-1");
 }
 END_TEST
 
 START_TEST(test_auth_empty_id_is_null)
 {
     approve_pa("pa-1", "PA-1", "MEM-1", NULL);
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "");
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", ""), M, 0, "PA-1");
 }
 END_TEST
 
@@ -315,23 +305,17 @@ START_TEST(test_auth_whitespace_id)
 {
     /* Ambiguity: an authorization_id of only spaces trims to "", which counts as null. */
     approve_pa("pa-1", "PA-1", "MEM-1", NULL);
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "   ");
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "   "), M, 0, "PA-1");
 }
 END_TEST
 
 START_TEST(test_auth_other_member)
 {
     approve_pa("pa-1", "PA-1", "MEM-B", NULL);
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-A", "PA-1");
-    expect_auth(process(&ev), N, REASON_AUTH_NOT_FOUND, NULL);
-    claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-A", NULL);
-    expect_auth(process(&ev), N, REASON_AUTH_MISSING, NULL);
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-A", "PA-1"), N, REASON_AUTH_NOT_FOUND, NULL);
+    expect_auth(claim_judged("cl-2", "CLM-2", 1, "MEM-A", NULL), N, REASON_AUTH_MISSING, NULL);
     /* MEM-B's own claim is fine */
-    claim_base(&ev, "cl-3", "CLM-1", 1, "MEM-B", "PA-1");
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("cl-3", "CLM-1", 1, "MEM-B", "PA-1"), M, 0, "PA-1");
 }
 END_TEST
 
@@ -378,22 +362,16 @@ END_TEST
 START_TEST(test_auth_pending)
 {
     pend_pa("pa-1", "PA-1", "MEM-1", NULL);
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
-    claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-1", NULL);
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("cl-2", "CLM-2", 1, "MEM-1", NULL), U, REASON_AUTH_PENDING, NULL);
 }
 END_TEST
 
 START_TEST(test_auth_denied)
 {
     deny_pa("pa-1", "PA-1", "MEM-1", NULL);
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_auth(process(&ev), N, REASON_AUTH_DENIED, NULL);
-    claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-1", NULL);
-    expect_auth(process(&ev), N, REASON_AUTH_DENIED, NULL);
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), N, REASON_AUTH_DENIED, NULL);
+    expect_auth(claim_judged("cl-2", "CLM-2", 1, "MEM-1", NULL), N, REASON_AUTH_DENIED, NULL);
 }
 END_TEST
 
@@ -401,84 +379,69 @@ START_TEST(test_auth_policy_pended_pa)
 {
     /* a PA pended for want of a policy version is a standing PENDED PA */
     pend_pa("pa-1", "PA-1", "MEM-1", "2024-06-01T12:00:00Z");
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", NULL);
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", NULL), U, REASON_AUTH_PENDING, NULL);
 }
 END_TEST
 
 START_TEST(test_auth_precedence)
 {
-    event_t ev;
     /* valid approved beats a pended one */
     approve_pa("a-pa1", "PA-1", "MEM-A", NULL);
     pend_pa("a-pa2", "PA-2", "MEM-A", "2026-07-01T10:00:00Z");
-    claim_base(&ev, "a-cl", "CLM-A", 1, "MEM-A", NULL);
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("a-cl", "CLM-A", 1, "MEM-A", NULL), M, 0, "PA-1");
 
     /* pended beats expired */
     approve_pa("b-pa1", "PA-1", "MEM-B", "2025-06-02T10:00:00Z"); /* until 2025-12-02 */
     pend_pa("b-pa2", "PA-2", "MEM-B", "2026-07-01T10:00:00Z");
-    claim_base(&ev, "b-cl", "CLM-B", 1, "MEM-B", NULL);
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("b-cl", "CLM-B", 1, "MEM-B", NULL), U, REASON_AUTH_PENDING, NULL);
 
     /* expired beats not-yet-valid */
     approve_pa("c-pa1", "PA-1", "MEM-C", "2025-06-02T10:00:00Z");
     approve_pa("c-pa2", "PA-2", "MEM-C", "2026-08-01T10:00:00Z");
-    claim_base(&ev, "c-cl", "CLM-C", 1, "MEM-C", NULL);
-    expect_auth(process(&ev), N, REASON_AUTH_EXPIRED, NULL);
+    expect_auth(claim_judged("c-cl", "CLM-C", 1, "MEM-C", NULL), N, REASON_AUTH_EXPIRED, NULL);
 
     /* not-yet-valid beats denied */
     deny_pa("d-pa1", "PA-1", "MEM-D", NULL);
     approve_pa("d-pa2", "PA-2", "MEM-D", "2026-08-01T10:00:00Z");
-    claim_base(&ev, "d-cl", "CLM-D", 1, "MEM-D", NULL);
-    expect_auth(process(&ev), N, REASON_AUTH_NOT_VALID_ON_SERVICE_DATE, NULL);
+    expect_auth(claim_judged("d-cl", "CLM-D", 1, "MEM-D", NULL), N,
+                REASON_AUTH_NOT_VALID_ON_SERVICE_DATE, NULL);
 
     /* expired beats denied */
     approve_pa("e-pa1", "PA-1", "MEM-E", "2025-06-02T10:00:00Z");
     deny_pa("e-pa2", "PA-2", "MEM-E", NULL);
-    claim_base(&ev, "e-cl", "CLM-E", 1, "MEM-E", NULL);
-    expect_auth(process(&ev), N, REASON_AUTH_EXPIRED, NULL);
+    expect_auth(claim_judged("e-cl", "CLM-E", 1, "MEM-E", NULL), N, REASON_AUTH_EXPIRED, NULL);
 
     /* pended beats denied */
     deny_pa("f-pa1", "PA-1", "MEM-F", NULL);
     pend_pa("f-pa2", "PA-2", "MEM-F", NULL);
-    claim_base(&ev, "f-cl", "CLM-F", 1, "MEM-F", NULL);
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("f-cl", "CLM-F", 1, "MEM-F", NULL), U, REASON_AUTH_PENDING, NULL);
 
     /* naming the pended PA considers only it, although PA-1 would authorize */
     approve_pa("g-pa1", "PA-1", "MEM-G", NULL);
     pend_pa("g-pa2", "PA-2", "MEM-G", NULL);
-    claim_base(&ev, "g-cl1", "CLM-G1", 1, "MEM-G", "PA-2");
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("g-cl1", "CLM-G1", 1, "MEM-G", "PA-2"), U, REASON_AUTH_PENDING, NULL);
     /* naming the denied PA: AUTH_DENIED, although PA-1 would authorize */
     deny_pa("g-pa3", "PA-3", "MEM-G", NULL);
-    claim_base(&ev, "g-cl2", "CLM-G2", 1, "MEM-G", "PA-3");
-    expect_auth(process(&ev), N, REASON_AUTH_DENIED, NULL);
-    claim_base(&ev, "g-cl3", "CLM-G3", 1, "MEM-G", "PA-1");
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("g-cl2", "CLM-G2", 1, "MEM-G", "PA-3"), N, REASON_AUTH_DENIED, NULL);
+    expect_auth(claim_judged("g-cl3", "CLM-G3", 1, "MEM-G", "PA-1"), M, 0, "PA-1");
 }
 END_TEST
 
 START_TEST(test_auth_most_recent_valid_is_matched)
 {
-    event_t ev;
     approve_pa("a-pa1", "PA-1", "MEM-A", "2026-06-02T10:00:00Z");
     approve_pa("a-pa2", "PA-2", "MEM-A", "2026-06-10T10:00:00Z");
-    claim_base(&ev, "a-cl", "CLM-A", 1, "MEM-A", NULL);
-    expect_auth(process(&ev), M, 0, "PA-2");
+    expect_auth(claim_judged("a-cl", "CLM-A", 1, "MEM-A", NULL), M, 0, "PA-2");
 
     /* "most recent" is stream position, not decision date */
     approve_pa("b-pa1", "PA-9", "MEM-B", "2026-06-10T10:00:00Z");
     approve_pa("b-pa2", "PA-3", "MEM-B", "2026-06-02T10:00:00Z");
-    claim_base(&ev, "b-cl", "CLM-B", 1, "MEM-B", NULL);
-    expect_auth(process(&ev), M, 0, "PA-3");
+    expect_auth(claim_judged("b-cl", "CLM-B", 1, "MEM-B", NULL), M, 0, "PA-3");
 
     /* a more recent approval that does not cover the service date is passed over */
     approve_pa("c-pa1", "PA-1", "MEM-C", "2026-06-02T10:00:00Z");
     approve_pa("c-pa2", "PA-2", "MEM-C", "2026-08-01T10:00:00Z");
-    claim_base(&ev, "c-cl", "CLM-C", 1, "MEM-C", NULL);
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("c-cl", "CLM-C", 1, "MEM-C", NULL), M, 0, "PA-1");
 }
 END_TEST
 
@@ -488,9 +451,7 @@ START_TEST(test_standing_pended_then_approved)
 {
     pend_pa("pa-1a", "PA-1", "MEM-1", NULL);
     approve_pa("pa-1b", "PA-1", "MEM-1", NULL);
-    event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), M, 0, "PA-1");
 }
 END_TEST
 
@@ -500,8 +461,7 @@ START_TEST(test_standing_approval_not_taken_back)
     deny_pa("pa-1b", "PA-1", "MEM-1", NULL);
     pend_pa("pa-1c", "PA-1", "MEM-1", NULL);
     event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_auth(process(&ev), M, 0, "PA-1");
+    expect_auth(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), M, 0, "PA-1");
     claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-2", NULL); /* other member: nothing */
     expect_auth(process(&ev), N, REASON_AUTH_MISSING, NULL);
 }
@@ -509,16 +469,13 @@ END_TEST
 
 START_TEST(test_standing_most_recent_without_approval)
 {
-    event_t ev;
     deny_pa("a-1", "PA-1", "MEM-A", NULL);
     pend_pa("a-2", "PA-1", "MEM-A", NULL);
-    claim_base(&ev, "a-cl", "CLM-A", 1, "MEM-A", "PA-1");
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("a-cl", "CLM-A", 1, "MEM-A", "PA-1"), U, REASON_AUTH_PENDING, NULL);
 
     pend_pa("b-1", "PA-1", "MEM-B", NULL);
     deny_pa("b-2", "PA-1", "MEM-B", NULL);
-    claim_base(&ev, "b-cl", "CLM-B", 1, "MEM-B", "PA-1");
-    expect_auth(process(&ev), N, REASON_AUTH_DENIED, NULL);
+    expect_auth(claim_judged("b-cl", "CLM-B", 1, "MEM-B", "PA-1"), N, REASON_AUTH_DENIED, NULL);
 }
 END_TEST
 
@@ -537,11 +494,9 @@ START_TEST(test_standing_most_recent_approval_window)
     /* cl-1 was paid, so SINGLE_DOSE fails too */
     const determination_t *d = process(&ev);
     const uint8_t want[] = {M, M, M, M, M, M, N, N};
-    assert_criteria(d, want);
     const reason_t r[] = {{CLAIM_AUTHORIZATION, REASON_AUTH_NOT_VALID_ON_SERVICE_DATE, N},
                           {CLAIM_SINGLE_DOSE, REASON_PRIOR_DOSE_PAID, N}};
-    assert_reasons(d, 2, r);
-    assert_outcome(d, OUTCOME_DENIED);
+    assert_judged(d, want, 2, r, OUTCOME_DENIED);
     assert_str_or_null(d->matched_pa_id, NULL, "matched_pa_id");
 }
 END_TEST
@@ -551,11 +506,8 @@ START_TEST(test_pa_id_under_two_members)
     /* the same pa_id under another member is a different PA */
     approve_pa("a-1", "PA-1", "MEM-A", NULL);
     deny_pa("b-1", "PA-1", "MEM-B", NULL);
-    event_t ev;
-    claim_base(&ev, "a-cl", "CLM-1", 1, "MEM-A", "PA-1");
-    expect_auth(process(&ev), M, 0, "PA-1");
-    claim_base(&ev, "b-cl", "CLM-1", 1, "MEM-B", "PA-1");
-    expect_auth(process(&ev), N, REASON_AUTH_DENIED, NULL);
+    expect_auth(claim_judged("a-cl", "CLM-1", 1, "MEM-A", "PA-1"), M, 0, "PA-1");
+    expect_auth(claim_judged("b-cl", "CLM-1", 1, "MEM-B", "PA-1"), N, REASON_AUTH_DENIED, NULL);
 }
 END_TEST
 
@@ -565,19 +517,17 @@ START_TEST(test_single_dose)
 {
     approve_pa("pa-1", "PA-1", "MEM-1", NULL);
     event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_only(process(&ev), CLAIM_POLICY, M, 0, "PA-1");
+    expect_only(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), CLAIM_POLICY, M, 0, "PA-1");
     /* another line (different claim): the dose was paid */
     claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-1", NULL);
     ev.claim.service_date = ymd(2026, 8, 1);
     expect_only(process(&ev), CLAIM_SINGLE_DOSE, N, REASON_PRIOR_DOSE_PAID, "PA-1");
     /* another line of the same claim */
-    claim_base(&ev, "cl-3", "CLM-1", 2, "MEM-1", "PA-1");
-    expect_only(process(&ev), CLAIM_SINGLE_DOSE, N, REASON_PRIOR_DOSE_PAID, "PA-1");
+    expect_only(claim_judged("cl-3", "CLM-1", 2, "MEM-1", "PA-1"), CLAIM_SINGLE_DOSE, N,
+                REASON_PRIOR_DOSE_PAID, "PA-1");
     /* another member is unaffected */
     approve_pa("pa-2", "PA-1", "MEM-2", NULL);
-    claim_base(&ev, "cl-4", "CLM-1", 1, "MEM-2", "PA-1");
-    expect_only(process(&ev), CLAIM_POLICY, M, 0, "PA-1");
+    expect_only(claim_judged("cl-4", "CLM-1", 1, "MEM-2", "PA-1"), CLAIM_POLICY, M, 0, "PA-1");
 }
 END_TEST
 
@@ -591,8 +541,7 @@ START_TEST(test_single_dose_ignores_unpaid_lines)
     claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-1", "PA-1");
     ev.claim.service_date = ymd(2024, 1, 1); /* pended: no policy */
     assert_outcome(process(&ev), OUTCOME_PENDED);
-    claim_base(&ev, "cl-3", "CLM-3", 1, "MEM-1", "PA-1");
-    expect_only(process(&ev), CLAIM_POLICY, M, 0, "PA-1");
+    expect_only(claim_judged("cl-3", "CLM-3", 1, "MEM-1", "PA-1"), CLAIM_POLICY, M, 0, "PA-1");
 }
 END_TEST
 
@@ -600,8 +549,7 @@ START_TEST(test_paid_line_fails_later_pa)
 {
     approve_pa("pa-1", "PA-1", "MEM-1", NULL);
     event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    assert_outcome(process(&ev), OUTCOME_APPROVED);
+    assert_outcome(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), OUTCOME_APPROVED);
     pa_base(&ev, "pa-2", "PA-2", "MEM-1");
     const determination_t *d = process(&ev);
     ck_assert_int_eq(d->criteria[PA_1F], N);
@@ -622,10 +570,8 @@ END_TEST
 static void expect_duplicate(const determination_t *d)
 {
     const uint8_t want[] = {M, N, NA, NA, NA, NA, NA, NA};
-    assert_criteria(d, want);
     const reason_t r = {CLAIM_DUPLICATE, REASON_DUPLICATE_CLAIM_LINE, N};
-    assert_reasons(d, 1, &r);
-    assert_outcome(d, OUTCOME_DENIED);
+    assert_judged(d, want, 1, &r, OUTCOME_DENIED);
     assert_str_or_null(d->matched_pa_id, NULL, "matched_pa_id");
 }
 
@@ -633,10 +579,8 @@ START_TEST(test_duplicate_of_approved_line)
 {
     approve_pa("pa-1", "PA-1", "MEM-1", NULL);
     event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    assert_outcome(process(&ev), OUTCOME_APPROVED);
-    claim_base(&ev, "cl-1-again", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_duplicate(process(&ev));
+    assert_outcome(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), OUTCOME_APPROVED);
+    expect_duplicate(claim_judged("cl-1-again", "CLM-1", 1, "MEM-1", "PA-1"));
     /* even with other faults: only the DUPLICATE reason */
     claim_base(&ev, "cl-1-third", "CLM-1", 1, "MEM-1", "PA-404");
     ev.claim.hcpcs_code = "J9999";
@@ -653,8 +597,7 @@ START_TEST(test_duplicate_of_denied_line)
     ev.claim.has_dose_viable_cells = false;
     expect_only(process(&ev), CLAIM_DOSE, N, REASON_DOSE_NOT_REPORTED, "PA-1");
     /* the corrected line under a new event_id is still a duplicate of a final line */
-    claim_base(&ev, "cl-1-corrected", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_duplicate(process(&ev));
+    expect_duplicate(claim_judged("cl-1-corrected", "CLM-1", 1, "MEM-1", "PA-1"));
 }
 END_TEST
 
@@ -666,31 +609,24 @@ START_TEST(test_not_duplicate)
     ev.claim.units = 3;
     assert_outcome(process(&ev), OUTCOME_DENIED);
     /* another line of the same claim */
-    claim_base(&ev, "cl-2", "CLM-1", 2, "MEM-1", "PA-1");
-    expect_only(process(&ev), CLAIM_POLICY, M, 0, "PA-1");
+    expect_only(claim_judged("cl-2", "CLM-1", 2, "MEM-1", "PA-1"), CLAIM_POLICY, M, 0, "PA-1");
     /* the same claim_id and line under another member */
     approve_pa("pa-2", "PA-1", "MEM-2", NULL);
-    claim_base(&ev, "cl-3", "CLM-1", 1, "MEM-2", "PA-1");
-    expect_only(process(&ev), CLAIM_POLICY, M, 0, "PA-1");
+    expect_only(claim_judged("cl-3", "CLM-1", 1, "MEM-2", "PA-1"), CLAIM_POLICY, M, 0, "PA-1");
 }
 END_TEST
 
 START_TEST(test_pended_line_judged_afresh)
 {
     pend_pa("pa-1a", "PA-1", "MEM-1", NULL);
-    event_t ev;
-    claim_base(&ev, "cl-1a", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("cl-1a", "CLM-1", 1, "MEM-1", "PA-1"), U, REASON_AUTH_PENDING, NULL);
     /* resubmitted while still pended: pends again, not a duplicate */
-    claim_base(&ev, "cl-1b", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_auth(process(&ev), U, REASON_AUTH_PENDING, NULL);
+    expect_auth(claim_judged("cl-1b", "CLM-1", 1, "MEM-1", "PA-1"), U, REASON_AUTH_PENDING, NULL);
     /* the PA is approved; the line is judged afresh */
     approve_pa("pa-1b", "PA-1", "MEM-1", NULL);
-    claim_base(&ev, "cl-1c", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_only(process(&ev), CLAIM_POLICY, M, 0, "PA-1");
+    expect_only(claim_judged("cl-1c", "CLM-1", 1, "MEM-1", "PA-1"), CLAIM_POLICY, M, 0, "PA-1");
     /* now final: the next event for it is a duplicate */
-    claim_base(&ev, "cl-1d", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_duplicate(process(&ev));
+    expect_duplicate(claim_judged("cl-1d", "CLM-1", 1, "MEM-1", "PA-1"));
 }
 END_TEST
 
@@ -701,8 +637,7 @@ START_TEST(test_policy_pended_line_judged_afresh)
     claim_base(&ev, "cl-1a", "CLM-1", 1, "MEM-1", "PA-1");
     ev.claim.service_date = ymd(2024, 6, 1);
     assert_outcome(process(&ev), OUTCOME_PENDED);
-    claim_base(&ev, "cl-1b", "CLM-1", 1, "MEM-1", "PA-1");
-    expect_only(process(&ev), CLAIM_POLICY, M, 0, "PA-1");
+    expect_only(claim_judged("cl-1b", "CLM-1", 1, "MEM-1", "PA-1"), CLAIM_POLICY, M, 0, "PA-1");
 }
 END_TEST
 
@@ -710,16 +645,13 @@ START_TEST(test_policy_checked_before_duplicate)
 {
     approve_pa("pa-1", "PA-1", "MEM-1", NULL);
     event_t ev;
-    claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
-    assert_outcome(process(&ev), OUTCOME_APPROVED);
+    assert_outcome(claim_judged("cl-1", "CLM-1", 1, "MEM-1", "PA-1"), OUTCOME_APPROVED);
     claim_base(&ev, "cl-2", "CLM-1", 1, "MEM-1", "PA-1");
     ev.claim.service_date = ymd(2024, 6, 1);
     const determination_t *d = process(&ev);
     const uint8_t want[] = {U, NA, NA, NA, NA, NA, NA, NA};
-    assert_criteria(d, want);
     const reason_t r = {CLAIM_POLICY, REASON_NO_POLICY_IN_EFFECT, U};
-    assert_reasons(d, 1, &r);
-    assert_outcome(d, OUTCOME_PENDED);
+    assert_judged(d, want, 1, &r, OUTCOME_PENDED);
 }
 END_TEST
 
@@ -735,14 +667,12 @@ START_TEST(test_all_billing_faults_in_order)
     ev.claim.has_dose_viable_cells = false;
     const determination_t *d = process(&ev);
     const uint8_t want[] = {M, M, N, N, N, N, N, M};
-    assert_criteria(d, want);
     const reason_t r[] = {{CLAIM_HCPCS, REASON_HCPCS_NOT_COVERED, N},
                           {CLAIM_DIAGNOSIS, REASON_DX_MISSING, N},
                           {CLAIM_UNITS, REASON_UNITS_EXCEED_SINGLE_DOSE, N},
                           {CLAIM_DOSE, REASON_DOSE_NOT_REPORTED, N},
                           {CLAIM_AUTHORIZATION, REASON_AUTH_MISSING, N}};
-    assert_reasons(d, 5, r);
-    assert_outcome(d, OUTCOME_DENIED);
+    assert_judged(d, want, 5, r, OUTCOME_DENIED);
 }
 END_TEST
 
@@ -754,11 +684,9 @@ START_TEST(test_denied_beats_pended)
     ev.claim.dose_viable_cells = 1;
     const determination_t *d = process(&ev);
     const uint8_t want[] = {M, M, M, M, M, N, U, M};
-    assert_criteria(d, want);
     const reason_t r[] = {{CLAIM_DOSE, REASON_DOSE_OUT_OF_RANGE, N},
                           {CLAIM_AUTHORIZATION, REASON_AUTH_PENDING, U}};
-    assert_reasons(d, 2, r);
-    assert_outcome(d, OUTCOME_DENIED);
+    assert_judged(d, want, 2, r, OUTCOME_DENIED);
     assert_str_or_null(d->matched_pa_id, NULL, "matched_pa_id");
 }
 END_TEST

@@ -126,10 +126,8 @@ START_TEST(test_policy_before_first_version)
     ev.pa.received_at_ms = ts("2024-06-14T23:59:59.999Z");
     const determination_t *d = judge(&ev);
     const uint8_t want[] = {U, NA, NA, NA, NA, NA, NA, NA, NA, NA};
-    assert_criteria(d, want);
     const reason_t r = {PA_POLICY, REASON_NO_POLICY_IN_EFFECT, U};
-    assert_reasons(d, 1, &r);
-    assert_outcome(d, OUTCOME_PENDED);
+    assert_judged(d, want, 1, &r, OUTCOME_PENDED);
     ck_assert_str_eq(x12_action_of(d), "A4");
     assert_date(d->policy_version, DATE_NULL, "policy_version");
     ck_assert(!d->has_authorization);
@@ -145,9 +143,7 @@ START_TEST(test_policy_before_first_version)
     ev.pa.prescriber_npi = NPI_BAD;
     pa_set_dose(&ev, 1);
     d = judge(&ev);
-    assert_criteria(d, want);
-    assert_reasons(d, 1, &r);
-    assert_outcome(d, OUTCOME_PENDED);
+    assert_judged(d, want, 1, &r, OUTCOME_PENDED);
     assert_date(d->policy_version, DATE_NULL, "policy_version");
 }
 END_TEST
@@ -341,24 +337,35 @@ END_TEST
 
 /* ---- 1.B disease status ---- */
 
+/* 1.B and 1.E each read one enum: a value and the status and reason it earns. */
+typedef struct {
+    int value;
+    int status;
+    reason_code_t code;
+} enum_case_t;
+
+static void expect_enum_cases(int crit, const enum_case_t *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        event_t ev;
+        pa_base(&ev, "pa-enum", "PA-ENUM", "MEM-ENUM");
+        if (crit == PA_1B)
+            ev.pa.disease_status = (disease_status_t)cases[i].value;
+        else
+            ev.pa.lymphodepletion = (lymphodepletion_t)cases[i].value;
+        expect_only(&ev, crit, cases[i].status, cases[i].code);
+    }
+}
+
 START_TEST(test_disease_status)
 {
-    static const struct {
-        disease_status_t s;
-        int status;
-        reason_code_t code;
-    } cases[] = {
+    static const enum_case_t cases[] = {
         {DISEASE_UNRESECTABLE, M, 0},
         {DISEASE_METASTATIC, M, 0},
         {DISEASE_RESECTABLE, N, REASON_DISEASE_RESECTABLE},
         {DISEASE_UNKNOWN, U, REASON_DISEASE_STATUS_UNKNOWN},
     };
-    for (size_t i = 0; i < 4; i++) {
-        event_t ev;
-        pa_base(&ev, "pa-1b", "PA-1B", "MEM-B");
-        ev.pa.disease_status = cases[i].s;
-        expect_only(&ev, PA_1B, cases[i].status, cases[i].code);
-    }
+    expect_enum_cases(PA_1B, cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 
@@ -493,22 +500,13 @@ END_TEST
 
 START_TEST(test_lymphodepletion)
 {
-    static const struct {
-        lymphodepletion_t l;
-        int status;
-        reason_code_t code;
-    } cases[] = {
+    static const enum_case_t cases[] = {
         {LYMPHODEPLETION_RECEIVED, M, 0},
         {LYMPHODEPLETION_PLANNED, M, 0},
         {LYMPHODEPLETION_NOT_PLANNED, N, REASON_LYMPHODEPLETION_NOT_PLANNED},
         {LYMPHODEPLETION_UNKNOWN, U, REASON_LYMPHODEPLETION_UNKNOWN},
     };
-    for (size_t i = 0; i < 4; i++) {
-        event_t ev;
-        pa_base(&ev, "pa-1e", "PA-1E", "MEM-E");
-        ev.pa.lymphodepletion = cases[i].l;
-        expect_only(&ev, PA_1E, cases[i].status, cases[i].code);
-    }
+    expect_enum_cases(PA_1E, cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 
@@ -544,10 +542,8 @@ START_TEST(test_prior_amtagvi_paid_claim)
     uint8_t want[PA_CRITERIA_COUNT];
     memcpy(want, BASELINE, sizeof want);
     want[PA_1F] = N;
-    assert_criteria(d, want);
     const reason_t r = {PA_1F, REASON_PRIOR_AMTAGVI, N};
-    assert_reasons(d, 1, &r);
-    assert_outcome(d, OUTCOME_DENIED);
+    assert_judged(d, want, 1, &r, OUTCOME_DENIED);
     /* a resubmission of the already approved pa_id fails 1.F too */
     pa_base(&pa, "f-pa3", "PA-1", "MEM-F");
     d = process(&pa);
@@ -695,7 +691,6 @@ START_TEST(test_everything_wrong_reason_order)
     pa_set_dose(&ev, 100);                               /* DOSE NOT_MET */
     const determination_t *d = judge(&ev);
     const uint8_t want[] = {M, U, N, U, N, U, N, N, U, N};
-    assert_criteria(d, want);
     const reason_t r[] = {
         {PA_INDICATION, REASON_DX_MISSING, U},     {PA_1A, REASON_AGE_UNDER_18, N},
         {PA_1B, REASON_DISEASE_STATUS_UNKNOWN, U}, {PA_1C, REASON_NO_PRIOR_PD1_PDL1, N},
@@ -703,8 +698,7 @@ START_TEST(test_everything_wrong_reason_order)
         {PA_1F, REASON_PRIOR_AMTAGVI, N},          {PA_1G, REASON_PRESCRIBER_TAXONOMY_MISSING, U},
         {PA_DOSE, REASON_DOSE_OUT_OF_RANGE, N},
     };
-    assert_reasons(d, 9, r);
-    assert_outcome(d, OUTCOME_DENIED);
+    assert_judged(d, want, 9, r, OUTCOME_DENIED);
     ck_assert_str_eq(x12_action_of(d), "A3");
     ck_assert(!d->has_authorization);
     assert_date(d->policy_version, ymd(2026, 5, 1), "policy_version");
@@ -719,11 +713,9 @@ START_TEST(test_denied_beats_pended)
     ev.pa.lymphodepletion = LYMPHODEPLETION_NOT_PLANNED; /* NOT_MET */
     const determination_t *d = judge(&ev);
     const uint8_t want[] = {M, M, M, U, M, NA, N, M, M, NA};
-    assert_criteria(d, want);
     const reason_t r[] = {{PA_1B, REASON_DISEASE_STATUS_UNKNOWN, U},
                           {PA_1E, REASON_LYMPHODEPLETION_NOT_PLANNED, N}};
-    assert_reasons(d, 2, r);
-    assert_outcome(d, OUTCOME_DENIED);
+    assert_judged(d, want, 2, r, OUTCOME_DENIED);
     ck_assert_str_eq(x12_action_of(d), "A3");
 }
 END_TEST
@@ -737,12 +729,10 @@ START_TEST(test_only_unknowns_pend)
     ev.pa.birth_date = ymd(2030, 1, 1);
     const determination_t *d = judge(&ev);
     const uint8_t want[] = {M, M, U, M, M, U, M, M, U, NA};
-    assert_criteria(d, want);
     const reason_t r[] = {{PA_1A, REASON_BIRTH_DATE_INVALID, U},
                           {PA_1D, REASON_BRAF_STATUS_UNKNOWN, U},
                           {PA_1G, REASON_PRESCRIBER_NPI_INVALID, U}};
-    assert_reasons(d, 3, r);
-    assert_outcome(d, OUTCOME_PENDED);
+    assert_judged(d, want, 3, r, OUTCOME_PENDED);
     ck_assert_str_eq(x12_action_of(d), "A4");
     ck_assert(!d->has_authorization);
 }

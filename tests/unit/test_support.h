@@ -259,6 +259,15 @@ static inline void assert_outcome(const determination_t *d, outcome_t o)
                   outcome_name(d->outcome), outcome_name(o));
 }
 
+/* The criteria, the reasons and the outcome, exactly. */
+static inline void assert_judged(const determination_t *d, const uint8_t *criteria, int n_reasons,
+                                 const reason_t *reasons, outcome_t o)
+{
+    assert_criteria(d, criteria);
+    assert_reasons(d, n_reasons, reasons);
+    assert_outcome(d, o);
+}
+
 static inline void assert_str_or_null(const char *got, const char *expected, const char *what)
 {
     if (expected == NULL)
