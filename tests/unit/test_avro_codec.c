@@ -12,6 +12,7 @@
 #include "json_event.h"
 #include "embedded.h"
 #include "policy_file.h"
+#include "test_support.h"
 
 #define PA_ID 1
 #define CLAIM_ID 2
@@ -265,9 +266,14 @@ static policy_t *load_policy(void)
     return p;
 }
 
-/* Reads a framed determination back with avro-c's generic reader. */
-static void read_determination(const buf_t *msg, avro_value_t *out, avro_value_iface_t **iface,
-                               avro_schema_t *schema)
+/* A determination read back with avro-c's generic reader. */
+typedef struct {
+    avro_value_t rec;
+    avro_value_iface_t *iface;
+    avro_schema_t schema;
+} det_read_t;
+
+static void read_determination(const buf_t *msg, det_read_t *r)
 {
     ck_assert_uint_gt(msg->len, 5);
     ck_assert_int_eq((unsigned char)msg->data[0], 0);
@@ -276,12 +282,31 @@ static void read_determination(const buf_t *msg, avro_value_t *out, avro_value_i
     ck_assert_int_eq((unsigned char)msg->data[3], 0);
     ck_assert_int_eq((unsigned char)msg->data[4], DET_ID);
     const char *text = amtagvi_schema_text("determination");
-    ck_assert_int_eq(avro_schema_from_json_length(text, strlen(text), schema), 0);
-    *iface = avro_generic_class_from_schema(*schema);
-    ck_assert_int_eq(avro_generic_value_new(*iface, out), 0);
-    avro_reader_t r = avro_reader_memory(msg->data + 5, (int64_t)msg->len - 5);
-    ck_assert_int_eq(avro_value_read(r, out), 0);
-    avro_reader_free(r);
+    ck_assert_int_eq(avro_schema_from_json_length(text, strlen(text), &r->schema), 0);
+    r->iface = avro_generic_class_from_schema(r->schema);
+    ck_assert_int_eq(avro_generic_value_new(r->iface, &r->rec), 0);
+    avro_reader_t reader = avro_reader_memory(msg->data + 5, (int64_t)msg->len - 5);
+    ck_assert_int_eq(avro_value_read(reader, &r->rec), 0);
+    avro_reader_free(reader);
+}
+
+static void read_determination_free(det_read_t *r)
+{
+    avro_value_decref(&r->rec);
+    avro_value_iface_decref(r->iface);
+    avro_schema_decref(r->schema);
+}
+
+/* A determination of kind with every criterion MET, for member M-1. */
+static void det_base(determination_t *d, const char *event_id, event_kind_t kind, outcome_t o)
+{
+    memset(d, 0, sizeof *d);
+    determination_id_for(event_id, d->determination_id);
+    d->kind = kind;
+    d->event_id = event_id;
+    d->member_id = "M-1";
+    d->outcome = o;
+    for (int i = 0; i < criteria_count(kind); i++) d->criteria[i] = STATUS_MET;
 }
 
 static const char *get_str(avro_value_t *rec, const char *name)
@@ -304,15 +329,10 @@ static const char *get_str(avro_value_t *rec, const char *name)
 START_TEST(test_encode_determination_pa)
 {
     policy_t *p = load_policy();
-    determination_t d = {0};
-    determination_id_for("EV-1", d.determination_id);
-    d.kind = EVENT_PRIOR_AUTH;
-    d.event_id = "EV-1";
-    d.member_id = "M-1";
+    determination_t d;
+    det_base(&d, "EV-1", EVENT_PRIOR_AUTH, OUTCOME_APPROVED);
     d.pa_id = "PA-1";
     d.policy_version = date_from_ymd(2026, 5, 1);
-    d.outcome = OUTCOME_APPROVED;
-    for (int i = 0; i < PA_CRITERIA_COUNT; i++) d.criteria[i] = STATUS_MET;
     d.criteria[PA_1D] = STATUS_NOT_APPLICABLE;
     d.has_authorization = true;
     d.valid_from = date_from_ymd(2026, 6, 2);
@@ -325,17 +345,17 @@ START_TEST(test_encode_determination_pa)
     ck_assert_msg(avro_codec_encode_determination(codec, &d, p, &meta, &msg, err, sizeof err) == 0,
                   "%s", err);
 
-    avro_value_t rec, v, b, x;
-    avro_value_iface_t *iface;
-    avro_schema_t schema;
-    read_determination(&msg, &rec, &iface, &schema);
-    ck_assert_str_eq(get_str(&rec, "determination_id"), d.determination_id);
-    ck_assert_str_eq(get_str(&rec, "pa_id"), "PA-1");
-    ck_assert_ptr_null(get_str(&rec, "claim_id"));
-    ck_assert_str_eq(get_str(&rec, "x12_action"), "A1");
-    ck_assert_str_eq(get_str(&rec, "topic"), "amtagvi.events.v1");
+    avro_value_t v, b, x;
+    det_read_t r;
+    read_determination(&msg, &r);
+    avro_value_t *rec = &r.rec;
+    ck_assert_str_eq(get_str(rec, "determination_id"), d.determination_id);
+    ck_assert_str_eq(get_str(rec, "pa_id"), "PA-1");
+    ck_assert_ptr_null(get_str(rec, "claim_id"));
+    ck_assert_str_eq(get_str(rec, "x12_action"), "A1");
+    ck_assert_str_eq(get_str(rec, "topic"), "amtagvi.events.v1");
     /* criteria in the contract's order */
-    ck_assert_int_eq(avro_value_get_by_name(&rec, "criteria", &v, NULL), 0);
+    ck_assert_int_eq(avro_value_get_by_name(rec, "criteria", &v, NULL), 0);
     size_t n;
     avro_value_get_size(&v, &n);
     ck_assert_uint_eq(n, PA_CRITERIA_COUNT);
@@ -347,7 +367,7 @@ START_TEST(test_encode_determination_pa)
         avro_value_get_enum(&x, &sym);
         ck_assert_int_eq(sym, d.criteria[i]);
     }
-    ck_assert_int_eq(avro_value_get_by_name(&rec, "authorization", &v, NULL), 0);
+    ck_assert_int_eq(avro_value_get_by_name(rec, "authorization", &v, NULL), 0);
     int disc;
     avro_value_get_discriminant(&v, &disc);
     ck_assert_int_eq(disc, 1);
@@ -357,17 +377,27 @@ START_TEST(test_encode_determination_pa)
     avro_value_get_by_name(&b, "dose_max_cells", &x, NULL);
     avro_value_get_long(&x, &l);
     ck_assert_int_eq(l, 72000000000LL);
-    avro_value_get_by_name(&rec, "offset", &x, NULL);
+    avro_value_get_by_name(rec, "offset", &x, NULL);
     avro_value_get_long(&x, &l);
     ck_assert_int_eq(l, 123456789012LL);
 
-    avro_value_decref(&rec);
-    avro_value_iface_decref(iface);
-    avro_schema_decref(schema);
+    read_determination_free(&r);
     buf_free(&msg);
     policy_free(p);
 }
 END_TEST
+
+/* The direct encoder and the reference write the same bytes for d (a, b: scratch buffers). */
+static void expect_same_bytes(avro_reference_t *ref, const determination_t *d, const policy_t *p,
+                              const determination_meta_t *meta, buf_t *a, buf_t *b)
+{
+    buf_clear(a);
+    buf_clear(b);
+    ck_assert_int_eq(avro_codec_encode_determination(codec, d, p, meta, a, err, sizeof err), 0);
+    ck_assert_int_eq(avro_reference_encode_determination(ref, d, p, meta, DET_ID, b), 0);
+    ck_assert_uint_eq(a->len, b->len);
+    ck_assert_msg(memcmp(a->data, b->data, a->len) == 0, "bytes differ for %s", d->event_id);
+}
 
 /* The direct encoder against avro-c's generic values (avro_reference.c), byte for byte, over
  * every determination of the sample stream (PA and claim, approved with an authorization, denied
@@ -394,16 +424,7 @@ START_TEST(test_encode_determination_direct_equals_generic)
         for (int meta_on = 0; meta_on < 2; meta_on++) {
             determination_meta_t meta = {1780358400123LL + compared, "amtagvi.events.v1",
                                          compared % 12, (int64_t)compared * 7919 - 3};
-            buf_clear(&a);
-            buf_clear(&b);
-            ck_assert_int_eq(avro_codec_encode_determination(codec, d, p, meta_on ? &meta : NULL,
-                                                             &a, err, sizeof err),
-                             0);
-            ck_assert_int_eq(
-                avro_reference_encode_determination(ref, d, p, meta_on ? &meta : NULL, DET_ID, &b),
-                0);
-            ck_assert_uint_eq(a.len, b.len);
-            ck_assert_msg(memcmp(a.data, b.data, a.len) == 0, "bytes differ for %s", d->event_id);
+            expect_same_bytes(ref, d, p, meta_on ? &meta : NULL, &a, &b);
         }
         compared++;
         with_auth += d->has_authorization;
@@ -419,23 +440,15 @@ START_TEST(test_encode_determination_direct_equals_generic)
     ck_assert_int_gt(claims, 0);
 
     /* Edges: no policy version, extreme numbers, empty strings. */
-    determination_t d = {0};
-    determination_id_for("EV-EDGE", d.determination_id);
-    d.kind = EVENT_CLAIM;
-    d.event_id = "EV-EDGE";
+    determination_t d;
+    det_base(&d, "EV-EDGE", EVENT_CLAIM, OUTCOME_DENIED);
     d.member_id = "";
     d.claim_id = "";
     d.line_number = INT32_MIN;
     d.policy_version = DATE_NULL;
     d.decision_date = 0;
-    d.outcome = OUTCOME_DENIED;
     determination_meta_t meta = {INT64_MIN, "", INT32_MAX, INT64_MAX};
-    buf_clear(&a);
-    buf_clear(&b);
-    ck_assert_int_eq(avro_codec_encode_determination(codec, &d, p, &meta, &a, err, sizeof err), 0);
-    ck_assert_int_eq(avro_reference_encode_determination(ref, &d, p, &meta, DET_ID, &b), 0);
-    ck_assert_uint_eq(a.len, b.len);
-    ck_assert(memcmp(a.data, b.data, a.len) == 0);
+    expect_same_bytes(ref, &d, p, &meta, &a, &b);
     buf_free(&a);
     buf_free(&b);
     avro_reference_free(ref);
@@ -447,17 +460,12 @@ END_TEST
 START_TEST(test_encode_determination_claim)
 {
     policy_t *p = load_policy();
-    determination_t d = {0};
-    determination_id_for("EV-2", d.determination_id);
-    d.kind = EVENT_CLAIM;
-    d.event_id = "EV-2";
-    d.member_id = "M-1";
+    determination_t d;
+    det_base(&d, "EV-2", EVENT_CLAIM, OUTCOME_DENIED);
     d.pa_id = "ignored for a claim";
     d.claim_id = "CLM-1";
     d.line_number = 2;
     d.policy_version = DATE_NULL;
-    d.outcome = OUTCOME_DENIED;
-    for (int i = 0; i < CLAIM_CRITERIA_COUNT; i++) d.criteria[i] = STATUS_MET;
     d.criteria[CLAIM_HCPCS] = STATUS_NOT_MET;
     d.criteria[CLAIM_AUTHORIZATION] = STATUS_NOT_MET;
     d.n_reasons = 2;
@@ -467,14 +475,14 @@ START_TEST(test_encode_determination_claim)
     /* no meta: evaluate has no source position */
     ck_assert_msg(avro_codec_encode_determination(codec, &d, p, NULL, &msg, err, sizeof err) == 0,
                   "%s", err);
-    avro_value_t rec, v, item;
-    avro_value_iface_t *iface;
-    avro_schema_t schema;
-    read_determination(&msg, &rec, &iface, &schema);
-    ck_assert_ptr_null(get_str(&rec, "pa_id"));
-    ck_assert_ptr_null(get_str(&rec, "x12_action"));
-    ck_assert_str_eq(get_str(&rec, "claim_id"), "CLM-1");
-    ck_assert_int_eq(avro_value_get_by_name(&rec, "reasons", &v, NULL), 0);
+    avro_value_t v, item;
+    det_read_t r;
+    read_determination(&msg, &r);
+    avro_value_t *rec = &r.rec;
+    ck_assert_ptr_null(get_str(rec, "pa_id"));
+    ck_assert_ptr_null(get_str(rec, "x12_action"));
+    ck_assert_str_eq(get_str(rec, "claim_id"), "CLM-1");
+    ck_assert_int_eq(avro_value_get_by_name(rec, "reasons", &v, NULL), 0);
     size_t n;
     avro_value_get_size(&v, &n);
     ck_assert_uint_eq(n, 2);
@@ -487,9 +495,7 @@ START_TEST(test_encode_determination_claim)
     ck_assert_str_eq(get_str(&item, "group"), "CO");
     ck_assert_ptr_null(get_str(&item, "rarc"));
     ck_assert_str_ne(get_str(&item, "message"), "");
-    avro_value_decref(&rec);
-    avro_value_iface_decref(iface);
-    avro_schema_decref(schema);
+    read_determination_free(&r);
     buf_free(&msg);
     policy_free(p);
 }
@@ -930,9 +936,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return support_run(suite());
 }

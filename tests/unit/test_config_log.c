@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "test_support.h"
 
 static void masked(const char *url, const char *expected)
 {
@@ -114,9 +115,5 @@ int main(void)
     tcase_add_test(tc, rejects_bad_values);
     tcase_add_test(tc, log_lines_stay_json);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return support_run(s);
 }

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "http_server.h"
 #include "metrics.h"
+#include "test_support.h"
 
 static int64_t mono_ms(void)
 {
@@ -447,6 +448,22 @@ static void expect_response(response_t r, int status, const char *body)
     ck_assert_ptr_nonnull(strstr(r.head, "\r\nConnection: close"));
 }
 
+/* GETs path and requires the status and body (NULL: any body), as expect_response. */
+static void expect_get(int port, const char *path, int status, const char *body)
+{
+    response_t r = get(port, path);
+    expect_response(r, status, body);
+    free(r.raw);
+}
+
+/* Sends the request and requires the status and body, as expect_response. */
+static void expect_exchange(int port, const char *request, size_t len, int status, const char *body)
+{
+    response_t r = exchange(port, request, len);
+    expect_response(r, status, body);
+    free(r.raw);
+}
+
 /* Refused: an error status, or, for what cannot be read as a request line at all, a close
  * without an answer (libmicrohttpd's way). Never served. */
 static void expect_refused(response_t r, const char *what)
@@ -464,13 +481,33 @@ static http_server_t *start_local(metrics_t *m)
     return h;
 }
 
+/* The http tests' registry and the server on it (checked fixture: stopped even after a
+ * failure; a test that stops the server itself sets srv to NULL). */
+static metrics_t *srv_m;
+static http_server_t *srv;
+static int srv_port;
+
+static void serve_setup(void)
+{
+    srv_m = metrics_new();
+    srv = start_local(srv_m);
+    srv_port = http_server_port(srv);
+}
+
+static void serve_teardown(void)
+{
+    http_server_stop(srv);
+    srv = NULL;
+    metrics_free(srv_m);
+    srv_m = NULL;
+}
+
 START_TEST(test_http_routes)
 {
-    metrics_t *m = metrics_new();
+    metrics_t *m = srv_m;
+    int port = srv_port;
     metrics_count_event(m, EVENT_PRIOR_AUTH, OUTCOME_DENIED);
     metrics_set_lag(m, "events", 2, 11);
-    http_server_t *h = start_local(m);
-    int port = http_server_port(h);
 
     response_t r = get(port, "/metrics");
     char *expected = render(m);
@@ -479,38 +516,23 @@ START_TEST(test_http_routes)
     ck_assert_ptr_nonnull(
         strstr(r.head, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
     free(r.raw);
-    r = get(port, "/metrics?name[]=amtagvi_up"); /* Prometheus may add a query; ignored */
-    expect_response(r, 200, expected);
-    free(r.raw);
+    /* Prometheus may add a query; ignored */
+    expect_get(port, "/metrics?name[]=amtagvi_up", 200, expected);
     free(expected);
 
-    r = get(port, "/healthz");
-    expect_response(r, 200, "ok\n");
-    free(r.raw);
+    expect_get(port, "/healthz", 200, "ok\n");
     metrics_set_stall_limit_ms(m, 50);
     sleep_ms(120);
-    r = get(port, "/healthz");
-    expect_response(r, 503, NULL);
-    free(r.raw);
+    expect_get(port, "/healthz", 503, NULL);
     metrics_tick(m);
-    r = get(port, "/healthz");
-    expect_response(r, 200, "ok\n");
-    free(r.raw);
+    expect_get(port, "/healthz", 200, "ok\n");
 
-    r = get(port, "/readyz");
-    expect_response(r, 503, "not ready\n");
-    free(r.raw);
+    expect_get(port, "/readyz", 503, "not ready\n");
     metrics_set_ready(m, true);
-    r = get(port, "/readyz");
-    expect_response(r, 200, "ready\n");
-    free(r.raw);
+    expect_get(port, "/readyz", 200, "ready\n");
 
-    r = get(port, "/");
-    expect_response(r, 404, "not found\n");
-    free(r.raw);
-    r = get(port, "/metricsx");
-    expect_response(r, 404, NULL);
-    free(r.raw);
+    expect_get(port, "/", 404, "not found\n");
+    expect_get(port, "/metricsx", 404, NULL);
 
     const char *post = "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello=world";
     r = exchange(port, post, strlen(post));
@@ -518,26 +540,17 @@ START_TEST(test_http_routes)
     ck_assert_ptr_nonnull(strstr(r.head, "\r\nAllow: GET\r\n"));
     free(r.raw);
     const char *head = "HEAD /metrics HTTP/1.0\r\n\r\n";
-    r = exchange(port, head, strlen(head));
-    expect_response(r, 405, NULL);
-    free(r.raw);
+    expect_exchange(port, head, strlen(head), 405, NULL);
 
     /* HTTP/1.0 and bare newlines (a hand-typed request) are served too. */
     const char *old = "GET /readyz HTTP/1.0\n\n";
-    r = exchange(port, old, strlen(old));
-    expect_response(r, 200, "ready\n");
-    free(r.raw);
-
-    http_server_stop(h);
-    metrics_free(m);
+    expect_exchange(port, old, strlen(old), 200, "ready\n");
 }
 END_TEST
 
 START_TEST(test_http_garbage_and_oversize)
 {
-    metrics_t *m = metrics_new();
-    http_server_t *h = start_local(m);
-    int port = http_server_port(h);
+    int port = srv_port;
 
     static const char *const bad[] = {
         "\r\n\r\n",
@@ -565,9 +578,7 @@ START_TEST(test_http_garbage_and_oversize)
     /* Two spaces after the method: libmicrohttpd splits the request line on whitespace, as
      * RFC 9112 section 3 allows, so this one is served. */
     static const char two_spaces[] = "GET  /healthz HTTP/1.1\r\n\r\n";
-    r = exchange(port, two_spaces, sizeof two_spaces - 1);
-    expect_response(r, 200, "ok\n");
-    free(r.raw);
+    expect_exchange(port, two_spaces, sizeof two_spaces - 1, 200, "ok\n");
 
     /* 16 KiB of headers: over the per-connection memory, refused with libmicrohttpd's own
      * page, answered cleanly though the client is still sending. */
@@ -575,14 +586,10 @@ START_TEST(test_http_garbage_and_oversize)
     char *req = malloc(big);
     memset(req, 'a', big);
     memcpy(req, "GET /metrics HTTP/1.1\r\nX-Filler: ", 33);
-    r = exchange(port, req, big);
-    expect_response(r, 431, NULL);
-    free(r.raw);
+    expect_exchange(port, req, big, 431, NULL);
     /* 8 KiB and complete: still served. */
     memcpy(req + 8192 - 4, "\r\n\r\n", 4);
-    r = exchange(port, req, 8192);
-    expect_response(r, 200, NULL);
-    free(r.raw);
+    expect_exchange(port, req, 8192, 200, NULL);
     free(req);
 
     /* A client that sends half a request and hangs up gets nothing and breaks nothing. */
@@ -592,20 +599,13 @@ START_TEST(test_http_garbage_and_oversize)
     /* Nor does one that connects and says nothing. */
     close(connect_local(port));
 
-    r = get(port, "/healthz");
-    expect_response(r, 200, "ok\n");
-    free(r.raw);
-
-    http_server_stop(h);
-    metrics_free(m);
+    expect_get(port, "/healthz", 200, "ok\n");
 }
 END_TEST
 
 START_TEST(test_http_slow_clients_do_not_stall)
 {
-    metrics_t *m = metrics_new();
-    http_server_t *h = start_local(m);
-    int port = http_server_port(h);
+    int port = srv_port;
 
     /* One slow client: others are served at once. */
     int slow = connect_local(port);
@@ -629,9 +629,7 @@ START_TEST(test_http_slow_clients_do_not_stall)
     int idle[20];
     for (int i = 0; i < 20; i++) idle[i] = connect_local(port);
     t0 = mono_ms();
-    r = get(port, "/readyz");
-    expect_response(r, 503, "not ready\n");
-    free(r.raw);
+    expect_get(port, "/readyz", 503, "not ready\n");
     ck_assert_int_lt(mono_ms() - t0, 5000);
     for (int i = 0; i < 20; i++) close(idle[i]);
 
@@ -640,26 +638,24 @@ START_TEST(test_http_slow_clients_do_not_stall)
     send_all(slow, "GET /", 5);
     sleep_ms(50);
     t0 = mono_ms();
-    http_server_stop(h);
+    http_server_stop(srv);
+    srv = NULL;
     int64_t stop_ms = mono_ms() - t0;
     ck_assert_msg(stop_ms < 200, "stop took %lld ms", (long long)stop_ms);
     r = read_response(slow);
     ck_assert_int_eq(r.status, 0);
     free(r.raw);
-    metrics_free(m);
 }
 END_TEST
 
 START_TEST(test_http_stop_idle_is_prompt)
 {
-    metrics_t *m = metrics_new();
-    http_server_t *h = start_local(m);
     sleep_ms(30); /* let the thread settle into poll() */
     int64_t t0 = mono_ms();
-    http_server_stop(h);
+    http_server_stop(srv);
+    srv = NULL;
     ck_assert_int_lt(mono_ms() - t0, 200);
     http_server_stop(NULL);
-    metrics_free(m);
 }
 END_TEST
 
@@ -714,10 +710,15 @@ static Suite *metrics_suite(void)
 
     tc = tcase_create("http");
     tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, serve_setup, serve_teardown);
     tcase_add_test(tc, test_http_routes);
     tcase_add_test(tc, test_http_garbage_and_oversize);
     tcase_add_test(tc, test_http_slow_clients_do_not_stall);
     tcase_add_test(tc, test_http_stop_idle_is_prompt);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("http_addresses");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_http_bad_addresses);
     suite_add_tcase(s, tc);
     return s;
@@ -725,9 +726,5 @@ static Suite *metrics_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(metrics_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return support_run(metrics_suite());
 }

@@ -404,53 +404,52 @@ END_TEST
 
 /* ---- §3 normalisation and NPI ---- */
 
+/* Each input normalises to the expected text, and the function returns its length. */
+typedef struct {
+    const char *in, *want;
+} norm_case_t;
+
+static void expect_normalised(size_t (*f)(const char *, char *, size_t), const char *name,
+                              const norm_case_t *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char out[64];
+        size_t len = f(cases[i].in, out, sizeof out);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0 && len == strlen(cases[i].want),
+                      "%s(\"%s\") = \"%s\" (length %zu), expected \"%s\"", name, cases[i].in, out,
+                      len, cases[i].want);
+    }
+}
+
 START_TEST(test_normalise_icd10)
 {
-    char out[64];
-    ck_assert_uint_eq(normalise_icd10("c43.9 ", out, sizeof out), 4);
-    ck_assert_str_eq(out, "C439");
-    normalise_icd10(" z85.820", out, sizeof out);
-    ck_assert_str_eq(out, "Z85820");
-    normalise_icd10("C 78. 00", out, sizeof out);
-    ck_assert_str_eq(out, "C7800");
-    normalise_icd10("C43", out, sizeof out);
-    ck_assert_str_eq(out, "C43");
-    ck_assert_uint_eq(normalise_icd10("", out, sizeof out), 0);
-    ck_assert_str_eq(out, "");
-    ck_assert_uint_eq(normalise_icd10(" . ", out, sizeof out), 0);
-    ck_assert_str_eq(out, "");
+    static const norm_case_t cases[] = {
+        {"c43.9 ", "C439"}, {" z85.820", "Z85820"}, {"C 78. 00", "C7800"}, {"C43", "C43"}, {"", ""},
+        {" . ", ""}};
+    expect_normalised(normalise_icd10, "normalise_icd10", cases, sizeof cases / sizeof *cases);
 }
 END_TEST
 
 START_TEST(test_normalise_code)
 {
-    char out[64];
-    ck_assert_uint_eq(normalise_code(" j3590 ", out, sizeof out), 5);
-    ck_assert_str_eq(out, "J3590");
-    normalise_code("207rx0202x", out, sizeof out);
-    ck_assert_str_eq(out, "207RX0202X");
-    normalise_code("\t2085r0001x\n", out, sizeof out);
-    ck_assert_str_eq(out, "2085R0001X");
-    ck_assert_uint_eq(normalise_code("   ", out, sizeof out), 0);
-    ck_assert_str_eq(out, "");
+    static const norm_case_t cases[] = {{" j3590 ", "J3590"},
+                                        {"207rx0202x", "207RX0202X"},
+                                        {"\t2085r0001x\n", "2085R0001X"},
+                                        {"   ", ""}};
+    expect_normalised(normalise_code, "normalise_code", cases, sizeof cases / sizeof *cases);
 }
 END_TEST
 
 START_TEST(test_normalise_drug)
 {
-    char out[64];
-    ck_assert_uint_eq(normalise_drug("  Keytruda   Qlex ", out, sizeof out), 13);
-    ck_assert_str_eq(out, "keytruda qlex");
-    normalise_drug("NIVOLUMAB AND RELATLIMAB-RMBW", out, sizeof out);
-    ck_assert_str_eq(out, "nivolumab and relatlimab-rmbw");
-    normalise_drug("Opdivo\tQvantig", out, sizeof out);
-    ck_assert_str_eq(out, "opdivo qvantig");
-    normalise_drug("\t Tecentriq \t\n Hybreza\t", out, sizeof out);
-    ck_assert_str_eq(out, "tecentriq hybreza");
-    normalise_drug("lifileucel", out, sizeof out);
-    ck_assert_str_eq(out, "lifileucel");
-    ck_assert_uint_eq(normalise_drug("   ", out, sizeof out), 0);
-    ck_assert_str_eq(out, "");
+    static const norm_case_t cases[] = {
+        {"  Keytruda   Qlex ", "keytruda qlex"},
+        {"NIVOLUMAB AND RELATLIMAB-RMBW", "nivolumab and relatlimab-rmbw"},
+        {"Opdivo\tQvantig", "opdivo qvantig"},
+        {"\t Tecentriq \t\n Hybreza\t", "tecentriq hybreza"},
+        {"lifileucel", "lifileucel"},
+        {"   ", ""}};
+    expect_normalised(normalise_drug, "normalise_drug", cases, sizeof cases / sizeof *cases);
 }
 END_TEST
 

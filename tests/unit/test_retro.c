@@ -1,23 +1,27 @@
 /* retro_compare: what a change between a stored and a re-judged determination means. */
-#include <check.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "retro.h"
+#include "test_support.h"
 
-static determination_t claim(outcome_t o, const char *trace, int n, const reason_code_t *codes)
+/* A re-judged determination: its outcome, criteria trace ("MMNM..."), and reasons. */
+static determination_t judged(event_kind_t kind, outcome_t o, const char *trace, int n,
+                              const reason_code_t *codes)
 {
     determination_t d;
     memset(&d, 0, sizeof d);
-    d.kind = EVENT_CLAIM;
+    d.kind = kind;
     d.outcome = o;
-    ck_assert_int_eq(criteria_from_trace(trace, EVENT_CLAIM, &d), 0);
+    ck_assert_int_eq(criteria_from_trace(trace, kind, &d), 0);
     for (int i = 0; i < n; i++) {
         d.reasons[i].code = (uint8_t)codes[i];
-        d.reasons[i].criterion = (uint8_t)reason_criterion(EVENT_CLAIM, codes[i]);
+        d.reasons[i].criterion = (uint8_t)reason_criterion(kind, codes[i]);
     }
     d.n_reasons = (uint8_t)n;
     return d;
+}
+
+static determination_t claim(outcome_t o, const char *trace, int n, const reason_code_t *codes)
+{
+    return judged(EVENT_CLAIM, o, trace, n, codes);
 }
 
 START_TEST(unchanged_is_no_finding)
@@ -48,11 +52,7 @@ END_TEST
 
 START_TEST(pa_and_pend_changes_are_outcome_changed)
 {
-    determination_t pa;
-    memset(&pa, 0, sizeof pa);
-    pa.kind = EVENT_PRIOR_AUTH;
-    pa.outcome = OUTCOME_DENIED;
-    ck_assert_int_eq(criteria_from_trace("MMNMMAMMMA", EVENT_PRIOR_AUTH, &pa), 0);
+    determination_t pa = judged(EVENT_PRIOR_AUTH, OUTCOME_DENIED, "MMNMMAMMMA", 0, NULL);
     ck_assert_int_eq(retro_compare(EVENT_PRIOR_AUTH, OUTCOME_APPROVED, "MMMMMAMMMA", "", &pa),
                      FINDING_OUTCOME_CHANGED);
     reason_code_t r[] = {REASON_AUTH_PENDING};
@@ -91,9 +91,5 @@ int main(void)
     tcase_add_test(tc, pa_and_pend_changes_are_outcome_changed);
     tcase_add_test(tc, same_outcome_other_reasons_is_reasons_changed);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return support_run(s);
 }
