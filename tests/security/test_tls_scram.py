@@ -151,6 +151,7 @@ def refused(case, cfg, tag, extra_env, msgs, phrases, what):
     """Runs a worker that must be refused: waits (bounded) for a log record whose msg is one of
     msgs and whose error/detail names the reason (one of phrases), stops the worker with
     SIGTERM and checks that it consumed nothing. Returns (record, worker)."""
+    t0 = time.monotonic()
     w = case.worker(cfg, tag, extra_env)
 
     def matching():
@@ -176,6 +177,7 @@ def refused(case, cfg, tag, extra_env, msgs, phrases, what):
             what, " or ".join(map(repr, phrases))), interval=0.1)
     except TestFailure as e:
         raise TestFailure("%s; last lines: %s" % (e, w.tail()))
+    after = time.monotonic() - t0
     w.signal(signal.SIGTERM)
     rc = w.wait(30)  # bounded; how it ends while refused is reported, not judged (see below)
     check_eq(w.count("partitions assigned"), 0, "%s: partitions assigned" % what)
@@ -185,8 +187,8 @@ def refused(case, cfg, tag, extra_env, msgs, phrases, what):
     kinds = collections.Counter("%s %s%s" % (r.get("level"), r.get("msg"),
                                              " " + r["code"] if r.get("code") else "")
                                 for r in matching())
-    print("     %s: %s\n       logged as %s; exit %s after SIGTERM%s" % (
-        what, (rec.get("error") or rec.get("detail") or "")[:160],
+    print("     %s: %s\n       logged within %.1fs as %s; exit %s after SIGTERM%s" % (
+        what, (rec.get("error") or rec.get("detail") or "")[:160], after,
         ", ".join("%d x %s" % (n, k) for k, n in sorted(kinds.items())), rc,
         "" if stopped else " (no 'worker stopped' line)"), flush=True)
     return rec, w
