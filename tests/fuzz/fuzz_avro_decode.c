@@ -29,16 +29,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char err[256];
-    avro_codec_ids_t ids = {1, 2, 3};
-    if (!(codec = avro_codec_new(&ids, err, sizeof err))) {
-        fprintf(stderr, "fuzz_avro_decode: avro_codec_new: %s\n", err);
-        exit(2);
-    }
-    if (!(engine = engine_new(fuzz_policy()))) {
-        fprintf(stderr, "fuzz_avro_decode: engine_new failed\n");
-        exit(2);
-    }
+    codec = fuzz_codec("fuzz_avro_decode");
+    engine = fuzz_engine("fuzz_avro_decode");
     return 0;
 }
 

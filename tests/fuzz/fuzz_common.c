@@ -40,6 +40,28 @@ const policy_t *fuzz_policy(void)
     return policy;
 }
 
+avro_codec_t *fuzz_codec(const char *target)
+{
+    char err[256];
+    avro_codec_ids_t ids = {1, 2, 3};
+    avro_codec_t *c = avro_codec_new(&ids, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "%s: avro_codec_new: %s\n", target, err);
+        exit(2);
+    }
+    return c;
+}
+
+engine_t *fuzz_engine(const char *target)
+{
+    engine_t *e = engine_new(fuzz_policy());
+    if (!e) {
+        fprintf(stderr, "%s: engine_new failed\n", target);
+        exit(2);
+    }
+    return e;
+}
+
 /* Golden examples ex-01, ex-02, ex-04, ex-05, ex-06 (approved PA + paid claim for MEM-1001, a
  * denied PA for MEM-1002, a pended PA + a pending claim for MEM-1003) and an approved PA for
  * MEM-1007 with no claim yet, so a fuzzed claim can match, expire, pend or be denied. */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "avro_codec.h"
 #include "buf.h"
 #include "determination.h"
 #include "engine.h"
@@ -22,6 +23,12 @@
 
 __attribute__((noreturn, format(printf, 4, 5))) void
 fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...);
+
+/** The Avro codec with schema ids 1, 2 and 3; exits 2, naming target, when it cannot be made. */
+avro_codec_t *fuzz_codec(const char *target);
+
+/** An engine on fuzz_policy(); exits 2, naming target, when it cannot be made. */
+engine_t *fuzz_engine(const char *target);
 
 /** The shipped policy/IP0625.json ($AMTAGVI_POLICY_FILE overrides), loaded once. */
 const policy_t *fuzz_policy(void);

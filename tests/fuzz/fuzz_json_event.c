@@ -29,15 +29,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char err[256];
-    if (!(codec = avro_codec_new(NULL, err, sizeof err))) {
-        fprintf(stderr, "fuzz_json_event: avro_codec_new: %s\n", err);
-        exit(2);
-    }
-    if (!(engine = engine_new(fuzz_policy()))) {
-        fprintf(stderr, "fuzz_json_event: engine_new failed\n");
-        exit(2);
-    }
+    codec = fuzz_codec("fuzz_json_event");
+    engine = fuzz_engine("fuzz_json_event");
     return 0;
 }
 

@@ -74,10 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     char err[256];
-    if (!(codec = avro_codec_new(NULL, err, sizeof err))) {
-        fprintf(stderr, "fuzz_policy_load: avro_codec_new: %s\n", err);
-        exit(2);
-    }
+    codec = fuzz_codec("fuzz_policy_load");
     for (size_t i = 0; i < N_PROBES; i++) {
         char *line = strdup(PROBE_LINES[i]); /* kept: the events borrow it */
         if (!line || json_event_parse(line, strlen(line), &probes[i], err, sizeof err) != 0) {
