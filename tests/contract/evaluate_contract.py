@@ -13,13 +13,17 @@ import subprocess
 import sys
 import uuid
 
-BIN = sys.argv[1]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from checks import Checks  # noqa: E402
+
+BIN = sys.argv[1]
 GOLDEN = os.path.join(HERE, "golden")
 # the repository this file belongs to; its policy/IP0625.json is the one the binary is run with
 SOURCE = os.environ.get("AMTAGVI_SOURCE_DIR") or os.path.join(HERE, "..", "..")
 NS = uuid.UUID("1087c614-d8e5-5733-b26d-5854114041b2")
-passed = failed = 0
+check = Checks()
 
 
 def run(data: bytes, *args):
@@ -27,15 +31,6 @@ def run(data: bytes, *args):
     if p.returncode != 0:
         raise AssertionError("exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace")))
     return [json.loads(l) for l in p.stdout.decode().splitlines()], p.stderr.decode()
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
 
 
 PA = {"kind": "prior_auth", "event_id": "e1", "pa_id": "PA-1", "received_at": "2026-06-02T14:05:00Z",
@@ -169,5 +164,4 @@ p = subprocess.run([BIN, "evaluate", "--policy", f.name], input=line(PA), captur
 os.unlink(f.name)
 check("malformed policy is a start-up error", p.returncode != 0 and b"AUTH_MISSING" in p.stderr, p.stderr.decode())
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+check.finish()

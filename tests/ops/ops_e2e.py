@@ -12,22 +12,17 @@ import time
 import urllib.error
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "contract"))
+from checks import Checks  # noqa: E402
+
 BIN, SRC = sys.argv[1], sys.argv[2]
 env = dict(os.environ)
 stack = ["bash", os.path.join(SRC, "ops/stack.sh")]
 pg_base = "postgresql://amtagvi@127.0.0.1:%s" % env["AMTAGVI_PG_PORT"]
 brokers = "127.0.0.1:%s" % env["AMTAGVI_KAFKA_PORT"]
-passed = failed = 0
+check = Checks()
 tmp = tempfile.mkdtemp()
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL", name, detail)
 
 
 def sh(args, stdin=None, **kw):
@@ -183,5 +178,4 @@ check("progress lines without a terminal", b"events/s" in r.stderr and b"\r" not
 r = sh([BIN, "retro", "--config", conf, "--from", "2025-02-30", "--to", TO])
 check("invalid date refused", r.returncode == 2)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+check.finish()
