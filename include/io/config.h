@@ -37,6 +37,7 @@ typedef struct {
     char *metrics_address;
     char *trace_headers; /**< comma-separated */
     int64_t health_stall_ms;
+    int64_t shutdown_timeout_ms;
     int64_t dead_letter_max_replays;
     char *fault_encode_refuse;       /**< tests only; empty: off */
     int64_t fault_exit_after_commit; /**< tests of the commit -> publish window; 0: off */

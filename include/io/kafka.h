@@ -115,10 +115,15 @@ int64_t kafka_consumer_high_watermark(kafka_consumer_t *c, const char *topic, in
  */
 void kafka_consumer_mirror_positions(kafka_consumer_t *c, const kafka_position_t *pos, size_t n);
 
-/** @brief Leaves the group (the revocation callback runs). Safe to call twice. */
-void kafka_consumer_close(kafka_consumer_t *c);
+/**
+ * @brief Leaves the group (the revocation callback runs, on another thread while the caller
+ * waits). Waits at most timeout_ms: with the group coordinator unreachable librdkafka would
+ * wait up to session.timeout.ms. Safe to call twice.
+ * @returns 0 when closed, -1 when it gave up waiting (logged; the handle is then left alone).
+ */
+int kafka_consumer_close(kafka_consumer_t *c, int timeout_ms);
 
-/** @brief Closes if needed and frees. NULL is a no-op. */
+/** @brief Closes if needed (waiting up to 10 s) and frees. NULL is a no-op. */
 void kafka_consumer_free(kafka_consumer_t *c);
 
 /* ------------------------------------------------------------------ producer */

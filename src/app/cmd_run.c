@@ -295,8 +295,9 @@ static void confirm_published(worker_t *w)
 {
     if (!w->publish_pending) return;
     w->publish_pending = false;
-    kafka_producer_flush(w->producer);
-    bool delivered = kafka_producer_failures(w->producer) == w->publish_mark;
+    /* A flush cut short by a stop request delivered nothing for sure. */
+    bool delivered = kafka_producer_flush(w->producer) == 0 &&
+                     kafka_producer_failures(w->producer) == w->publish_mark;
     for (size_t i = 0; i < w->n_parts; i++) {
         part_t *p = &w->parts[i];
         if (p->in_flight <= p->published) continue;
@@ -563,7 +564,10 @@ static void resync_partitions(worker_t *w)
             backoff(w, &delay);
         }
         p->expected_next = p->consumed = next;
-        p->published = p->in_flight = published;
+        /* What this worker committed and queued for publishing stays in flight: it is
+         * confirmed (or republished) as before, whatever the table says yet. */
+        if (published > p->published) p->published = published;
+        if (p->in_flight < p->published) p->in_flight = p->published;
         kafka_consumer_seek(w->consumer, p->topic, p->partition, next);
     }
 }
@@ -1164,11 +1168,15 @@ int cmd_run(int argc, char **argv)
 
     /* The database must be reachable before joining the group: positions come from it. */
     for (int64_t delay = 100; store_connect(w->store) != STORE_OK && !stop_requested;) {
-        log_at(LOG_WARN, "database unavailable; retrying", "\"error\":\"%s\"",
+        log_at(LOG_ERROR, "database unavailable; retrying", "\"error\":\"%s\"",
                store_error(w->store));
         backoff(w, &delay);
     }
-    if (stop_requested) goto cleanup;
+    if (stop_requested) {
+        log_at(LOG_INFO, "stopped before joining the group (the database was unreachable)", NULL);
+        rc = 0;
+        goto cleanup;
+    }
 
     if (kafka_consumer_subscribe(w->consumer, cfg.topics, err, sizeof err) != 0) {
         log_at(LOG_ERROR, "subscribe failed", "\"error\":\"%s\"", err);
@@ -1179,7 +1187,7 @@ int cmd_run(int argc, char **argv)
            cfg.worker_id, cfg.group_id, cfg.topics, w->policy->file_version);
     rc = run_loop(w);
     /* SIGTERM/SIGINT: the batch in hand has been committed and published by now. */
-    kafka_consumer_close(w->consumer);
+    kafka_consumer_close(w->consumer, (int)cfg.shutdown_timeout_ms);
     log_at(LOG_INFO, "worker stopped",
            "\"batches\":%ld,\"judged\":%ld,\"replayed\":%ld,"
            "\"dead_letters\":%ld",

@@ -59,6 +59,8 @@ static const option_t OPTIONS[] = {
     {"trace.headers", OPT_STRING, S(trace_headers),
      "traceparent,tracestate,baggage,correlation-id,x-correlation-id,x-request-id", 0, 0, false,
      "comma-separated headers copied from an event to its outcome message"},
+    {"shutdown.timeout.ms", OPT_INT, S(shutdown_timeout_ms), "10000", 100, 600000, false,
+     "longest wait to leave the consumer group on stop (an unreachable broker is not waited for)"},
     {"health.stall.ms", OPT_INT, S(health_stall_ms), "60000", 1000, 86400000, false,
      "/healthz fails when the worker makes no progress for this long (a batch committed, or idle)"},
     {"dead_letter.max.replays", OPT_INT, S(dead_letter_max_replays), "3", 1, 1000, false,

@@ -2,9 +2,11 @@
 #include "kafka.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -13,6 +15,7 @@ struct kafka_consumer {
     kafka_rebalance_t rebalance;
     bool has_rebalance;
     bool closed;
+    bool close_abandoned; /* leaving the group timed out: the handle is still in use */
 };
 
 struct kafka_producer {
@@ -345,19 +348,89 @@ void kafka_consumer_mirror_positions(kafka_consumer_t *c, const kafka_position_t
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-void kafka_consumer_close(kafka_consumer_t *c)
+/* rd_kafka_consumer_close on its own thread, so that the caller can stop waiting for it. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rd_kafka_t *rk;
+    bool done, abandoned;
+} closer_t;
+
+static void *closer_main(void *arg)
 {
-    if (!c || c->closed) return;
+    closer_t *cl = arg;
+    rd_kafka_consumer_close(cl->rk);
+    pthread_mutex_lock(&cl->mu);
+    cl->done = true;
+    bool abandoned = cl->abandoned;
+    pthread_cond_signal(&cl->cv);
+    pthread_mutex_unlock(&cl->mu);
+    if (abandoned) { /* the caller gave up on it: nobody else frees this */
+        pthread_mutex_destroy(&cl->mu);
+        pthread_cond_destroy(&cl->cv);
+        free(cl);
+    }
+    return NULL;
+}
+
+int kafka_consumer_close(kafka_consumer_t *c, int timeout_ms)
+{
+    if (!c || c->closed) return 0;
     c->closed = true;
-    rd_kafka_consumer_close(c->rk);
+    closer_t *cl = calloc(1, sizeof *cl);
+    pthread_t t;
+    if (!cl) {
+        rd_kafka_consumer_close(c->rk);
+        return 0;
+    }
+    pthread_mutex_init(&cl->mu, NULL);
+    pthread_cond_init(&cl->cv, NULL);
+    cl->rk = c->rk;
+    if (pthread_create(&t, NULL, closer_main, cl) != 0) {
+        rd_kafka_consumer_close(c->rk);
+        cl->done = true;
+    } else {
+        pthread_detach(t);
+    }
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&cl->mu);
+    while (!cl->done)
+        if (pthread_cond_timedwait(&cl->cv, &cl->mu, &deadline) != 0) break;
+    bool done = cl->done;
+    cl->abandoned = !done;
+    pthread_mutex_unlock(&cl->mu);
+    if (!done) {
+        /* librdkafka waits up to session.timeout.ms for an unreachable group coordinator. */
+        c->close_abandoned = true;
+        log_at(LOG_WARN,
+               "leaving the consumer group timed out (broker unreachable); going on "
+               "without it: the group notices after its session timeout",
+               "\"timeout_ms\":%d", timeout_ms);
+        return -1;
+    }
+    pthread_mutex_destroy(&cl->mu);
+    pthread_cond_destroy(&cl->cv);
+    free(cl);
+    return 0;
 }
 
 void kafka_consumer_free(kafka_consumer_t *c)
 {
     if (!c) return;
-    kafka_consumer_close(c);
-    rd_kafka_destroy(c->rk);
-    free(c);
+    kafka_consumer_close(c, 10000);
+    /* A handle whose close is still running on its thread cannot be destroyed; the process is
+     * ending anyway, and its memory goes with it. */
+    if (!c->close_abandoned) {
+        rd_kafka_destroy(c->rk);
+        free(c);
+    }
 }
 
 /* ------------------------------------------------------------------ producer */

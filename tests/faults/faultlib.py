@@ -277,3 +277,10 @@ def stopped_totals(w):
     st = w.stopped()
     return st["judged"], st["replayed"], st["dead_letters"]
 
+
+def reserve_port():
+    """A free port below the ephemeral range, reserved for this process (tests/scripts/lib)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts",
+                                    "lib"))
+    import ports
+    return ports.reserve([1])[0]
