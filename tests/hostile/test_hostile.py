@@ -1190,6 +1190,10 @@ def body(env, chk):
     dl_msgs, _ = read_topic(env.brokers, r1.dl_topic)
     out = Outcome(state, dl_msgs, topic)
     judged, replays = expected_counts(msgs)
+    say("main run: %d rows for %d distinct valid event_ids, %d replays, %d dead_letters rows "
+        "for %d meant as dead letters, %d dead-letter topic messages" % (
+            len(state["rows"]), len(expected.by_event), len(replays), len(state["dead"]),
+            sum(1 for m in msgs if m.dead), len(dl_msgs)))
     ctx = {"topic": topic, "group": r1.group, "worker": r1.worker_id, "replays": replays,
            "leaks": leak_candidates}
 
