@@ -313,7 +313,7 @@ static int walk_blocks(walker_t *w, const pnode_t *n)
          * items of no bytes at all (array of null) are bounded by the item limit instead. */
         if (item_min > 0 ? (uint64_t)count > walk_left(w) / item_min
                          : total + (uint64_t)count > w->lim.max_items)
-            return walk_fail(w, "field %s: block declares more items than the input holds",
+            return walk_fail(w, "field %s: input ends before the block's declared items",
                              field_label(n));
         total += (uint64_t)count;
         if (total > w->lim.max_items)

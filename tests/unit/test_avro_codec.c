@@ -727,7 +727,7 @@ static const struct {
     {X_ARRAY_65, DECODE_INVALID, "64"},
     {X_ARRAY_40_25, DECODE_INVALID, "diagnosis_codes"},
     {X_ARRAY_NEG_BAD, DECODE_MALFORMED, "byte size"},
-    {X_ARRAY_LIE, DECODE_MALFORMED, "more items than the input holds"},
+    {X_ARRAY_LIE, DECODE_MALFORMED, "input ends before the block's declared items"},
     {X_ARRAY_MIN, DECODE_MALFORMED, "block"},
     {X_UNION, DECODE_MALFORMED, "union"},
     {X_UNION_NEG, DECODE_MALFORMED, "prescriber_taxonomy"},
