@@ -11,6 +11,7 @@ is appended to PIDFILE so the shell trap can kill what a crashed runner left beh
 """
 import argparse
 import collections
+import concurrent.futures
 import datetime as dt
 import io
 import itertools
@@ -649,6 +650,26 @@ def run_one(env, name, fn):
         for case in env.local.cases:  # no worker outlives its test
             case.close()
     return name, ok, why, time.monotonic() - t0
+
+
+def run_suite(env, tests, a, width, label):
+    """Runs the tests that -k selects (all without it), each (name, fn) or (name, fn, exclusive):
+    the exclusive ones (they restart a service of the shared stack) first, each alone, then the
+    rest side by side on a.jobs threads; prints PASS / FAIL, the time and the summary.
+    @returns the exit status: 1 when a test failed or none was selected."""
+    tests = [t for t in tests if not a.k or any(k in t[0] for k in a.k)]
+    counts = collections.Counter()
+    t0 = time.monotonic()
+    for name, fn, *excl in tests:
+        if excl and excl[0]:
+            report(run_one(env, name, fn), counts, width)
+    shared = [(name, fn) for name, fn, *excl in tests if not (excl and excl[0])]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        for fut in [pool.submit(run_one, env, n, f) for n, f in shared]:
+            report(fut.result(), counts, width)
+    print("%s tests took %.0fs (logs in %s)" % (label, time.monotonic() - t0, a.workdir))
+    print("summary: %d passed, %d failed" % (counts[True], counts[False]))
+    return 1 if counts[False] or not tests else 0
 
 
 def report(result, counts, width):

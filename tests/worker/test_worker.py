@@ -10,7 +10,6 @@ Usage: test_worker.py --build DIR --src DIR --pg-port P --kafka-port K --stack-d
                       --workdir W --pidfile F [--jobs N] [-k NAME]...
 """
 import collections
-import concurrent.futures
 import json
 import os
 import signal
@@ -22,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (DET_FIELDS, Case, Env, TestFailure, avro_record,  # noqa: E402
                      check, check_eq, claim_event, compare_rows, dedup_valid, end_offsets,
-                     first_diffs, group_of, pa_event, produce_all, report, run_one, runner_args,
+                     first_diffs, group_of, pa_event, produce_all, run_suite, runner_args,
                      wait_until, zigzag)
 
 # ---------------------------------------------------------------------- shared checks
@@ -601,15 +600,7 @@ TESTS = [
 def main():
     a = runner_args(jobs=2)
     env = Env(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir, a.pidfile)
-    tests = [(n, f) for n, f in TESTS if not a.k or any(k in n for k in a.k)]
-    counts = collections.Counter()
-    t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        for fut in [pool.submit(run_one, env, n, f) for n, f in tests]:
-            report(fut.result(), counts, 40)
-    print("worker tests took %.0fs (logs in %s)" % (time.monotonic() - t0, a.workdir))
-    print("summary: %d passed, %d failed" % (counts[True], counts[False]))
-    return 1 if counts[False] or not tests else 0
+    return run_suite(env, TESTS, a, 40, "worker")
 
 
 if __name__ == "__main__":
