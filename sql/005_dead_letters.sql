@@ -8,7 +8,8 @@
 -- PostgreSQL refused). Rows from before 005 were all decode/validate; 'decode' is the default.
 ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS stage text NOT NULL DEFAULT 'decode'
     CHECK (stage IN ('decode', 'validate', 'store', 'publish'));
--- The original record's headers as [[name, base64 value or null], ...], in their order.
+-- The original record's headers as [[name hex, value hex or null], ...], in their order (hex: names
+-- and values are bytes, not always the UTF-8 jsonb requires).
 ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS headers jsonb;
 -- The original record's timestamp (its CreateTime or LogAppendTime).
 ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS source_timestamp timestamptz;
