@@ -24,6 +24,7 @@ struct kafka_producer {
     void (*on_failure)(void *ctx);
     void *ctx;
     const volatile sig_atomic_t *stop;
+    int64_t stop_grace_ms, stop_seen_ms;
     size_t max_bytes; /* message.max.bytes */
     /* What the brokers taught, per topic (a topic's max.message.bytes can be lower). */
     struct topic_limit {
@@ -47,9 +48,21 @@ static struct topic_limit *topic_limit(kafka_producer_t *p, const char *topic)
     return t;
 }
 
-static bool stopped(const kafka_producer_t *p)
+static int64_t mono_ms(void)
 {
-    return p->stop && *p->stop;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* True once a stop was requested and its grace period is over: a healthy broker acknowledges
+ * what is queued within the grace, an unreachable one is not waited for. */
+static bool stopped(kafka_producer_t *p)
+{
+    if (!p->stop || !*p->stop) return false;
+    int64_t now = mono_ms();
+    if (!p->stop_seen_ms) p->stop_seen_ms = now;
+    return now - p->stop_seen_ms >= p->stop_grace_ms;
 }
 
 /* ------------------------------------------------------------------ configuration */
@@ -484,6 +497,7 @@ kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_fai
     p->on_failure = on_delivery_failure;
     p->ctx = ctx;
     p->stop = stop;
+    p->stop_grace_ms = 5000;
     rd_kafka_conf_t *conf = conf_new(cfg, ROLE_PRODUCER, NULL, err, errlen);
     if (!conf) {
         free(p);
