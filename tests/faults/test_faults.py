@@ -13,9 +13,6 @@ Usage: test_faults.py --build DIR --src DIR --pg-port P --kafka-port K --stack-d
                       --workdir W --pidfile F [--jobs N] [-k NAME]...
 """
 import collections
-import concurrent.futures
-import datetime as dt
-import io
 import json
 import os
 import random
@@ -26,11 +23,17 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import avro.io  # noqa: E402
 
 import faultlib as fl  # noqa: E402
 from faultlib import check, check_eq, first_diffs  # noqa: E402
-from harness import Case, report, run_one, runner_args, wait_until  # noqa: E402
+from harness import (Case, encode, pa_event, run_suite, runner_args,  # noqa: E402
+                     zigzag)
+from harness import claim_event as claim_on  # noqa: E402
+
+
+def claim_event(eid, member, claim_id, auth, **over):
+    """A claim line of 2026-07-01 (harness.claim_event with this file's service date)."""
+    return claim_on(eid, member, claim_id, "2026-07-01", auth, **over)
 
 
 def say(name, msg):
@@ -294,67 +297,6 @@ def test_kill9_two_workers(env):
 # ====================================================================== 6. bad input
 
 
-def zigzag(n):
-    z = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while True:
-        b = z & 0x7F
-        z >>= 7
-        if z:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-NPI = "1234567893"
-
-
-def pa_event(eid, member, pa_id, **over):
-    ev = {"kind": "prior_auth", "event_id": eid, "pa_id": pa_id,
-          "received_at": "2026-06-01T10:00:00Z", "urgency": "STANDARD", "member_id": member,
-          "birth_date": "1970-03-04", "diagnosis_codes": ["C43.9"],
-          "disease_status": "METASTATIC", "braf_v600": "NEGATIVE",
-          "prior_therapies": [{"drug": "pembrolizumab", "start_date": "2025-01-10",
-                               "end_date": None}],
-          "lymphodepletion": "PLANNED", "prescriber_npi": NPI,
-          "prescriber_taxonomy": "207RX0202X", "consulting_npi": None,
-          "consulting_taxonomy": None, "requested_dose_cells": None}
-    ev.update(over)
-    return ev
-
-
-def claim_event(eid, member, claim_id, auth, **over):
-    ev = {"kind": "claim", "event_id": eid, "claim_id": claim_id, "line_number": 1,
-          "received_at": "2026-07-01T09:00:00Z", "member_id": member,
-          "birth_date": "1970-03-04", "service_date": "2026-07-01", "hcpcs_code": "J3590",
-          "ndc": None, "units": 1, "dose_viable_cells": 20000000000,
-          "diagnosis_codes": ["C43.9"], "rendering_npi": NPI, "authorization_id": auth,
-          "billed_amount_cents": 51500000}
-    ev.update(over)
-    return ev
-
-
-def avro_record(ev):
-    """The JSON event as the Python Avro library wants it (datetime / date objects)."""
-    def d(s):
-        return None if s is None else dt.date.fromisoformat(s)
-    rec = {k: v for k, v in ev.items() if k != "kind"}
-    rec["received_at"] = dt.datetime.fromisoformat(ev["received_at"].replace("Z", "+00:00"))
-    rec["birth_date"] = d(ev["birth_date"])
-    if ev["kind"] == "claim":
-        rec["service_date"] = d(ev["service_date"])
-    else:
-        rec["prior_therapies"] = [{"drug": p["drug"], "start_date": d(p["start_date"]),
-                                   "end_date": d(p["end_date"])} for p in ev["prior_therapies"]]
-    return rec
-
-
-def encode(env, ev):
-    """Confluent-framed Avro of an event, by the reference Python library."""
-    return env.encode_event(ev["kind"], avro_record(ev))
-
-
 def diff_at(a, b):
     """The one byte position where two encodings of the same length differ."""
     check_eq(len(a), len(b), "lengths of the two encodings")
@@ -559,19 +501,7 @@ def main():
     a = runner_args(jobs=4)
     env = fl.FaultEnv(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir,
                       a.pidfile)
-    tests = [t for t in TESTS if not a.k or any(k in t[0] for k in a.k)]
-    counts = collections.Counter()
-    t0 = time.monotonic()
-    for name, fn, excl in tests:  # the stack restarts first, each alone
-        if excl:
-            report(run_one(env, name, fn), counts, 28)
-    shared = [(n, f) for n, f, excl in tests if not excl]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        for fut in [pool.submit(run_one, env, n, f) for n, f in shared]:
-            report(fut.result(), counts, 28)
-    print("fault tests took %.0fs (logs in %s)" % (time.monotonic() - t0, a.workdir))
-    print("summary: %d passed, %d failed" % (counts[True], counts[False]))
-    return 1 if counts[False] or not tests else 0
+    return run_suite(env, TESTS, a, 28, "fault")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ Usage: test_isolation.py --build DIR --src DIR --pg-port P --kafka-port K --stac
                          --workdir W --pidfile F [--jobs N] [-k NAME]...
 """
 import collections
-import concurrent.futures
 import json
 import os
 import signal
@@ -33,16 +32,10 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import faultlib as fl  # noqa: E402
-from faultlib import check, check_eq, first_diffs  # noqa: E402
-from harness import Case, report, run_one, runner_args, wait_until  # noqa: E402
-from harness import avro_record, pa_event  # noqa: E402
+from faultlib import check, check_eq  # noqa: E402
+from harness import Case, encode, pa_event, run_suite, runner_args, wait_until  # noqa: E402
 
 BIG_TOPIC_BYTES = 4 * 1024 * 1024
-
-
-def encode(env, ev):
-    """Confluent-framed Avro of an event, by the reference Python library."""
-    return env.encode_event(ev["kind"], avro_record(ev))
 
 
 def say(name, msg):
@@ -390,19 +383,7 @@ def main():
     a = runner_args(jobs=3)
     env = fl.FaultEnv(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir,
                       a.pidfile)
-    tests = [t for t in TESTS if not a.k or any(k in t[0] for k in a.k)]
-    counts = collections.Counter()
-    t0 = time.monotonic()
-    for name, fn, excl in tests:
-        if excl:
-            report(run_one(env, name, fn), counts, 28)
-    shared = [(n, f) for n, f, excl in tests if not excl]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        for fut in [pool.submit(run_one, env, n, f) for n, f in shared]:
-            report(fut.result(), counts, 28)
-    print("isolation tests took %.0fs (logs in %s)" % (time.monotonic() - t0, a.workdir))
-    print("summary: %d passed, %d failed" % (counts[True], counts[False]))
-    return 1 if counts[False] or not tests else 0
+    return run_suite(env, TESTS, a, 28, "isolation")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ import avro.schema  # noqa: E402
 
 import harness  # noqa: E402
 from harness import Case, TestFailure, check, first_diffs, group_of, qlit  # noqa: E402
-from test_faults import claim_event, pa_event, zigzag  # noqa: E402
+from test_faults import claim_event, pa_event, zigzag  # noqa: E402  (re-exported from harness)
 
 KAFKA_PYTHON_HINT = ("kafka-python or python3-lz4 is missing: run ops/install-deps, which "
                      "installs the pinned kafka-python into <repo>/.local/pylib (this test puts "
