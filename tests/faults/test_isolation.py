@@ -259,6 +259,20 @@ def contiguous(env, db, cfg, case):
     check(not bad, "partial batch: " + "; ".join(bad))
 
 
+def sigterm_during_outage(env, w, service, timeout, meanwhile):
+    """Stops the service, runs meanwhile(), sends SIGTERM and waits up to timeout s for the
+    worker to exit; starts the service again whatever happens. @returns the seconds taken."""
+    env.stack_fault("stop-" + service)
+    try:
+        meanwhile()
+        t0 = time.monotonic()
+        w.signal(signal.SIGTERM)
+        w.wait(timeout=timeout)
+        return time.monotonic() - t0
+    finally:
+        env.stack_fault("start-" + service)
+
+
 def test_sigterm_db_down(env):
     """PostgreSQL stopped while the worker has work: /healthz turns 503 after health.stall.ms
     without progress; SIGTERM then ends the worker within 10 s with nothing half-committed;
@@ -273,16 +287,10 @@ def test_sigterm_db_down(env):
     w = case.worker(cfg, "worker")
     w.wait_log("batch committed", 2, timeout=60)
     wait_until(lambda: healthz(port) == 200, 10, "/healthz 200 while flowing")
-    env.stack_fault("stop-pg")
-    try:
+    def unhealthy():
         wait_until(lambda: healthz(port) == 503, 20, "/healthz 503 with no progress")
         time.sleep(1)
-        t0 = time.monotonic()
-        w.signal(signal.SIGTERM)
-        w.wait(timeout=10)
-        took = time.monotonic() - t0
-    finally:
-        env.stack_fault("start-pg")
+    took = sigterm_during_outage(env, w, "pg", 10, unhealthy)
     prod.wait()
     contiguous(env, db, cfg, case)
     w2 = case.worker(cfg, "again")
@@ -306,15 +314,7 @@ def test_sigterm_broker_down(env):
     fl.produce_all(case, cfg, expected.valid_lines()[1500:])
     w = case.worker(cfg, "worker")
     w.wait_log("partitions assigned", 1, timeout=60)
-    env.stack_fault("stop-kafka")
-    try:
-        time.sleep(3)
-        t0 = time.monotonic()
-        w.signal(signal.SIGTERM)
-        w.wait(timeout=30)
-        took = time.monotonic() - t0
-    finally:
-        env.stack_fault("start-kafka")
+    took = sigterm_during_outage(env, w, "kafka", 30, lambda: time.sleep(3))
     w2 = case.worker(cfg, "again")
     w2.expect_exit(0, timeout=180)
     summary = fl.final_check(case, db, cfg, expected, full=False, dead_letters=len(poison))

@@ -210,18 +210,8 @@ def tricky_json():
 
 # ---------------------------------------------------------------- Avro, byte by byte
 
-def zz(n):
-    n = (n << 1) ^ (n >> 63)
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "worker"))
+from harness import zigzag as zz  # noqa: E402  (Avro's zigzag varint, one copy)
 
 
 def s(v):
