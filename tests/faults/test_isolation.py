@@ -11,6 +11,7 @@ each on a stream with valid events before and after the poison:
   sigterm_db_down        SIGTERM while the commit is retried against a stopped PostgreSQL,
                          and /healthz turning unhealthy while no progress is made
   sigterm_broker_down    SIGTERM while dead letters and outcomes wait for a stopped broker
+  broker_down_dead_lettering  the broker down for 8 s while poison messages are dead-lettered
   dead_letter_replay     dead-letters replay after the cause is fixed, and its loop guard
 Every test ends with: the partition kept flowing (offsets at the end, the worker exited by
 itself), the offending message in dead_letters with its full payload, and nothing else lost
@@ -322,6 +323,38 @@ def test_sigterm_broker_down(env):
         took, w.proc.returncode, summary))
 
 
+def test_broker_down_dead_lettering(env):
+    """The broker stopped for 8 s right after 40 poison messages arrive in a flowing stream
+    (1,500 events/s): the worker backs off and finishes by itself once the broker is back;
+    every dead letter is in the table whole and on the dead-letter topic, every determination
+    on the outcomes topic."""
+    case = Case(env, "dldown")
+    expected = env.evaluate(env.evaluate(env.generate(3000, 257)).valid_lines())
+    db, cfg = case.new_db_config(exit__when__idle__ms=5000, batch__max__messages=200,
+                                 retry__max__backoff__ms=2000)
+    poison = [("M-Q-%d" % i, b"\x07poison-%d" % i) for i in range(40)]
+    prod = fl.BackgroundProducer(case, cfg, expected.valid_lines(), rate=1500)
+    w = case.worker(cfg, "worker")
+    w.wait_log("partitions assigned", 1, timeout=60)
+    time.sleep(0.5)
+    # The poison lands while the stream flows; the broker goes away as its dead letters are
+    # being published.
+    produce_raw(case, cfg, poison)
+    time.sleep(0.3)
+    env.stack_fault("stop-kafka")
+    try:
+        time.sleep(8)
+        check(w.proc.poll() is None, "the worker exited while the broker was down: " + w.tail())
+    finally:
+        env.stack_fault("start-kafka")
+    prod.wait()
+    w.expect_exit(0, timeout=180)
+    expect_poison_dead_letters(env, db, cfg, case, [v for _, v in poison], "bad_magic",
+                               "decode")
+    summary = fl.final_check(case, db, cfg, expected, full=False, dead_letters=len(poison))
+    say("broker down while dead-lettering", summary)
+
+
 # ====================================================================== replay
 
 
@@ -371,6 +404,7 @@ def test_dead_letter_replay(env):
 TESTS = [
     ("sigterm_db_down", test_sigterm_db_down, True),
     ("sigterm_broker_down", test_sigterm_broker_down, True),
+    ("broker_down_dead_lettering", test_broker_down_dead_lettering, True),
     ("oversize_dead_letter", test_oversize_dead_letter, False),
     ("oversize_outcome", test_oversize_outcome, False),
     ("refused_row", test_refused_row, False),
