@@ -4,8 +4,9 @@
  * parsing, validation and --print-config (secrets masked).
  *
  * File format: `key = value` lines, `#` comments. Every key can be overridden by the
- * environment as AMTAGVI_<KEY> (upper-case, dots as underscores). Keys starting with `kafka.`
- * are passed to librdkafka unchanged (security.protocol, sasl.*, ssl.*, ...).
+ * environment as AMTAGVI_<KEY> (upper-case, dots as underscores), kafka.* keys included
+ * (AMTAGVI_KAFKA_SECURITY_PROTOCOL is kafka.security.protocol). Keys starting with `kafka.` are
+ * passed to librdkafka unchanged (security.protocol, sasl.*, ssl.*, ...).
  */
 #ifndef AMTAGVI_CONFIG_H
 #define AMTAGVI_CONFIG_H

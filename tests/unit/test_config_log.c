@@ -53,6 +53,34 @@ START_TEST(print_config_masks_secrets)
 }
 END_TEST
 
+START_TEST(kafka_options_from_the_environment)
+{
+    config_t c;
+    char err[256];
+    setenv("AMTAGVI_KAFKA_SECURITY_PROTOCOL", "SASL_SSL", 1);
+    setenv("AMTAGVI_KAFKA_SSL_CA_LOCATION", "/etc/ca.pem", 1);
+    setenv("AMTAGVI_KAFKA_", "ignored: no name", 1);
+    ck_assert_int_eq(config_load(&c, NULL, err, sizeof err), 0);
+    size_t found = 0;
+    for (size_t i = 0; i < c.n_passthrough; i++) {
+        if (strcmp(c.passthrough_keys[i], "security.protocol") == 0) {
+            ck_assert_str_eq(c.passthrough_values[i], "SASL_SSL");
+            found++;
+        }
+        if (strcmp(c.passthrough_keys[i], "ssl.ca.location") == 0) {
+            ck_assert_str_eq(c.passthrough_values[i], "/etc/ca.pem");
+            found++;
+        }
+        ck_assert_str_ne(c.passthrough_keys[i], "");
+    }
+    ck_assert_int_eq(found, 2);
+    config_free(&c);
+    unsetenv("AMTAGVI_KAFKA_SECURITY_PROTOCOL");
+    unsetenv("AMTAGVI_KAFKA_SSL_CA_LOCATION");
+    unsetenv("AMTAGVI_KAFKA_");
+}
+END_TEST
+
 START_TEST(rejects_bad_values)
 {
     config_t c;
@@ -112,6 +140,7 @@ int main(void)
     TCase *tc = tcase_create("all");
     tcase_add_test(tc, masks_every_password_form);
     tcase_add_test(tc, print_config_masks_secrets);
+    tcase_add_test(tc, kafka_options_from_the_environment);
     tcase_add_test(tc, rejects_bad_values);
     tcase_add_test(tc, log_lines_stay_json);
     suite_add_tcase(s, tc);
