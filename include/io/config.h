@@ -4,9 +4,10 @@
  * parsing, validation and --print-config (secrets masked).
  *
  * File format: `key = value` lines, `#` comments. Every key can be overridden by the
- * environment as AMTAGVI_<KEY> (upper-case, dots as underscores), kafka.* keys included
- * (AMTAGVI_KAFKA_SECURITY_PROTOCOL is kafka.security.protocol). Keys starting with `kafka.` are
- * passed to librdkafka unchanged (security.protocol, sasl.*, ssl.*, ...).
+ * environment as AMTAGVI_<KEY> (upper-case, dots as underscores), and so can the kafka.*
+ * connection-security keys (AMTAGVI_KAFKA_SECURITY_PROTOCOL is kafka.security.protocol; the
+ * list is KAFKA_ENV_KEYS in config.c). Keys starting with `kafka.` are passed to librdkafka
+ * unchanged (security.protocol, sasl.*, ssl.*, ...).
  */
 #ifndef AMTAGVI_CONFIG_H
 #define AMTAGVI_CONFIG_H

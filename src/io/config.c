@@ -73,12 +73,21 @@ static const option_t OPTIONS[] = {
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
 
-extern char **environ;
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+/* kafka.* options also read from the environment (AMTAGVI_KAFKA_SECURITY_PROTOCOL, ...):
+ * connection security and its secrets. */
+static const char *const KAFKA_ENV_KEYS[] = {"security.protocol",
+                                             "sasl.mechanisms",
+                                             "sasl.username",
+                                             "sasl.password",
+                                             "ssl.ca.location",
+                                             "ssl.certificate.location",
+                                             "ssl.key.location",
+                                             "ssl.key.password",
+                                             "ssl.keystore.location",
+                                             "ssl.keystore.password",
+                                             "ssl.endpoint.identification.algorithm",
+                                             "sasl.oauthbearer.client.id",
+                                             "sasl.oauthbearer.client.secret"};
 
 static int set_option(config_t *c, const option_t *o, const char *value, char *err, size_t errlen)
 {
@@ -175,32 +184,17 @@ int config_load(config_t *c, const char *path, char *err, size_t errlen)
         const char *v = getenv(name);
         if (v && set_option(c, &OPTIONS[i], v, err, errlen) != 0) return -1;
     }
-    /* kafka.* options from the environment too: AMTAGVI_KAFKA_SECURITY_PROTOCOL is
-     * kafka.security.protocol (librdkafka's property names have dots, never underscores). In
-     * name order, so that the result does not depend on the environment's order. */
-    char **names = NULL;
-    size_t n_names = 0;
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, "AMTAGVI_KAFKA_", 14) == 0 && strchr(*e, '=') > *e + 14) n_names++;
-    if (n_names && !(names = calloc(n_names, sizeof *names)))
-        return snprintf(err, errlen, "out of memory"), -1;
-    n_names = 0;
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, "AMTAGVI_KAFKA_", 14) == 0 && strchr(*e, '=') > *e + 14)
-            names[n_names++] = *e;
-    qsort(names, n_names, sizeof *names, compare_strings);
-    int rc = 0;
-    for (size_t i = 0; i < n_names && rc == 0; i++) {
-        const char *eq = strchr(names[i], '=');
-        char key[160];
-        size_t k = (size_t)snprintf(key, sizeof key, "kafka.");
-        for (const char *p = names[i] + 14; p < eq && k + 1 < sizeof key; p++)
-            key[k++] = *p == '_' ? '.' : (char)tolower((unsigned char)*p);
-        key[k] = '\0';
-        rc = config_set(c, key, eq + 1, err, errlen);
+    /* The kafka.* options a deployment sets per host or per secret store, from the
+     * environment too. A list, not every AMTAGVI_KAFKA_* variable: ops/stack.sh env and
+     * operators' shells hold others (AMTAGVI_KAFKA_PORT, _BROKERS, ...) that are no librdkafka
+     * property. */
+    for (size_t i = 0; i < sizeof KAFKA_ENV_KEYS / sizeof *KAFKA_ENV_KEYS; i++) {
+        char key[128], name[160];
+        snprintf(key, sizeof key, "kafka.%s", KAFKA_ENV_KEYS[i]);
+        env_name(key, name, sizeof name);
+        const char *v = getenv(name);
+        if (v && config_set(c, key, v, err, errlen) != 0) return -1;
     }
-    free(names);
-    if (rc != 0) return -1;
     if (!c->worker_id[0]) {
         char host[128] = "worker";
         gethostname(host, sizeof host - 1);

@@ -59,7 +59,7 @@ START_TEST(kafka_options_from_the_environment)
     char err[256];
     setenv("AMTAGVI_KAFKA_SECURITY_PROTOCOL", "SASL_SSL", 1);
     setenv("AMTAGVI_KAFKA_SSL_CA_LOCATION", "/etc/ca.pem", 1);
-    setenv("AMTAGVI_KAFKA_", "ignored: no name", 1);
+    setenv("AMTAGVI_KAFKA_PORT", "25092", 1); /* ops/stack.sh env: no librdkafka property */
     ck_assert_int_eq(config_load(&c, NULL, err, sizeof err), 0);
     size_t found = 0;
     for (size_t i = 0; i < c.n_passthrough; i++) {
@@ -71,13 +71,13 @@ START_TEST(kafka_options_from_the_environment)
             ck_assert_str_eq(c.passthrough_values[i], "/etc/ca.pem");
             found++;
         }
-        ck_assert_str_ne(c.passthrough_keys[i], "");
+        ck_assert_str_ne(c.passthrough_keys[i], "port");
     }
     ck_assert_int_eq(found, 2);
     config_free(&c);
     unsetenv("AMTAGVI_KAFKA_SECURITY_PROTOCOL");
     unsetenv("AMTAGVI_KAFKA_SSL_CA_LOCATION");
-    unsetenv("AMTAGVI_KAFKA_");
+    unsetenv("AMTAGVI_KAFKA_PORT");
 }
 END_TEST
 
