@@ -1187,11 +1187,17 @@ int cmd_run(int argc, char **argv)
            cfg.worker_id, cfg.group_id, cfg.topics, w->policy->file_version);
     rc = run_loop(w);
     /* SIGTERM/SIGINT: the batch in hand has been committed and published by now. */
-    kafka_consumer_close(w->consumer, (int)cfg.shutdown_timeout_ms);
+    bool left = kafka_consumer_close(w->consumer, (int)cfg.shutdown_timeout_ms) == 0;
     log_at(LOG_INFO, "worker stopped",
            "\"batches\":%ld,\"judged\":%ld,\"replayed\":%ld,"
            "\"dead_letters\":%ld",
            w->batches, w->judged, w->replayed, w->dead);
+    if (!left) {
+        /* The group leave is still running on its thread, and with it the revocation handler,
+         * which uses the worker's state: nothing is freed under it. Everything that matters is
+         * in PostgreSQL; the process ends and the OS takes the rest. */
+        return rc;
+    }
 
 cleanup:
     if (w->http) http_server_stop(w->http);
