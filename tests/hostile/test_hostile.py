@@ -264,6 +264,29 @@ def strings_of(x):
             yield from strings_of(v)
 
 
+TRACED_EVENT = "hx-traced-1"
+TRACE_HEADERS = [(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+                 (b"tracestate", b"vendor=opaque")]
+
+
+def check_trace_context(brokers, outcomes_topic, rows):
+    """The outcome of TRACED_EVENT carries its traceparent and tracestate (trace.headers) and
+    nothing else of the event's headers; no other outcome carries them."""
+    det = [r["determination_id"] for r in rows if r["event_id"] == TRACED_EVENT]
+    check(len(det) == 1, "%d rows for %s" % (len(det), TRACED_EVENT))
+    outs, _ = read_topic(brokers, outcomes_topic)
+    mine = [m for m in outs if (b"determination_id", str(det[0]).encode()) in m["headers"]]
+    check(mine, "no outcome for %s on %s" % (TRACED_EVENT, outcomes_topic))
+    for m in mine:
+        names = [n for n, _ in m["headers"]]
+        check(all(h in m["headers"] for h in TRACE_HEADERS),
+              "outcome headers %r lack the trace context" % names)
+        check(b"x-not-trace" not in names, "a non-trace header was copied: %r" % names)
+    others = [m for m in outs if m not in mine and any(n == b"traceparent"
+                                                       for n, _ in m["headers"])]
+    check(not others, "%d other outcomes carry a traceparent" % len(others))
+
+
 def build_kinds(codec, rng):
     kinds = []
 
@@ -497,6 +520,11 @@ def build_kinds(codec, rng):
     kind("valid event with forged __connect.errors.* headers",
          ok(pa(), headers=[(b"__connect.errors.topic", b"forged"),
                            (b"__connect.errors.exception.class.name", b"forged")]))
+    kind("valid event with W3C trace context (copied to its outcome)",
+         ok(pa(event_id=TRACED_EVENT), headers=TRACE_HEADERS + [(b"x-not-trace", b"1")]))
+    e = pa()
+    kind("dead letter with W3C trace context (kept with it)",
+         dead(k(e), b"\x02" + codec.encode(e)[1:], "bad_magic", headers=TRACE_HEADERS))
     e = pa()
     kind("dead letter with 100 headers (repeated names, empty values)",
          dead(k(e), b"\x02" + codec.encode(e)[1:], "bad_magic", headers=many))
@@ -1196,6 +1224,8 @@ def body(env, chk):
             sum(1 for m in msgs if m.dead), len(dl_msgs)))
     ctx = {"topic": topic, "group": r1.group, "worker": r1.worker_id, "replays": replays,
            "leaks": leak_candidates}
+    chk.run("trace context (traceparent, tracestate) flows from an event to its outcome",
+            lambda: check_trace_context(env.brokers, r1.outcomes, state["rows"]))
 
     # one check per kind, and the table
     table = []
