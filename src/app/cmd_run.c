@@ -1195,8 +1195,10 @@ int cmd_run(int argc, char **argv)
     if (!left) {
         /* The group leave is still running on its thread, and with it the revocation handler,
          * which uses the worker's state: nothing is freed under it. Everything that matters is
-         * in PostgreSQL; the process ends and the OS takes the rest. */
-        return rc;
+         * in PostgreSQL; the process ends here and the OS takes the rest. */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
     }
 
 cleanup:

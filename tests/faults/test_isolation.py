@@ -330,7 +330,9 @@ def test_broker_down_dead_lettering(env):
     on the outcomes topic."""
     case = Case(env, "dldown")
     expected = env.evaluate(env.evaluate(env.generate(3000, 257)).valid_lines())
-    db, cfg = case.new_db_config(exit__when__idle__ms=5000, batch__max__messages=200,
+    # Idle longer than the outage: a worker at the end of every partition when the broker
+    # stops must not take the 8 s without messages for the end of the stream.
+    db, cfg = case.new_db_config(exit__when__idle__ms=15000, batch__max__messages=200,
                                  retry__max__backoff__ms=2000)
     poison = [("M-Q-%d" % i, b"\x07poison-%d" % i) for i in range(40)]
     prod = fl.BackgroundProducer(case, cfg, expected.valid_lines(), rate=1500)
