@@ -146,8 +146,8 @@ typedef struct {
  * @brief A producer for cfg's brokers.
  * @param on_delivery_failure called (from kafka_producer_poll / _flush / kafka_produce) for
  * each message the broker did not take, after it is logged and counted; may be NULL.
- * @param stop when not NULL and set (a signal handler's flag), every wait in here ends within
- * 5 s: time for a reachable broker to acknowledge what is queued, not more.
+ * @param stop when not NULL and set (a signal handler's flag), every wait in here ends once the
+ * broker has acknowledged nothing for 10 s: a reachable broker, however slow, is waited for.
  * @returns the producer, or NULL with err.
  */
 kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_failure)(void *ctx),

@@ -24,7 +24,9 @@ struct kafka_producer {
     void (*on_failure)(void *ctx);
     void *ctx;
     const volatile sig_atomic_t *stop;
-    int64_t stop_grace_ms, stop_seen_ms;
+    int64_t stop_grace_ms, stop_seen_ms; /* stop_seen_ms: the last acknowledgement seen */
+    size_t stop_queued;
+    int stop_logged;
     size_t max_bytes; /* message.max.bytes */
     /* What the brokers taught, per topic (a topic's max.message.bytes can be lower). */
     struct topic_limit {
@@ -55,14 +57,21 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* True once a stop was requested and its grace period is over: a healthy broker acknowledges
- * what is queued within the grace, an unreachable one is not waited for. */
+/* True once a stop was requested and the broker has acknowledged nothing for the grace
+ * period: a reachable broker, however slow, keeps acknowledging and is waited for; an
+ * unreachable one is not. */
 static bool stopped(kafka_producer_t *p)
 {
     if (!p->stop || !*p->stop) return false;
     int64_t now = mono_ms();
-    if (!p->stop_seen_ms) p->stop_seen_ms = now;
-    return now - p->stop_seen_ms >= p->stop_grace_ms;
+    size_t queued = (size_t)rd_kafka_outq_len(p->rk);
+    if (!p->stop_seen_ms || queued < p->stop_queued) p->stop_seen_ms = now;
+    p->stop_queued = queued;
+    if (now - p->stop_seen_ms < p->stop_grace_ms) return false;
+    if (p->stop_logged++) return true;
+    log_at(LOG_WARN, "stopping with records unacknowledged; the next owner republishes them",
+           "\"queued\":%zu", queued);
+    return true;
 }
 
 /* ------------------------------------------------------------------ configuration */
@@ -497,7 +506,7 @@ kafka_producer_t *kafka_producer_new(const config_t *cfg, void (*on_delivery_fai
     p->on_failure = on_delivery_failure;
     p->ctx = ctx;
     p->stop = stop;
-    p->stop_grace_ms = 5000;
+    p->stop_grace_ms = 10000;
     rd_kafka_conf_t *conf = conf_new(cfg, ROLE_PRODUCER, NULL, err, errlen);
     if (!conf) {
         free(p);
