@@ -41,7 +41,8 @@ typedef enum {
 
 /** Claim-line checks, contract §7, in reporting order. */
 typedef enum {
-    CLAIM_POLICY = 0,
+    CLAIM_ORIGINAL = 0, /**< contract §10: REPLACEMENT and VOID name a live billed line */
+    CLAIM_POLICY,
     CLAIM_DUPLICATE,
     CLAIM_HCPCS,
     CLAIM_DIAGNOSIS,
@@ -73,6 +74,7 @@ typedef enum {
     X(PRESCRIBER_NPI_INVALID)                                                                      \
     X(PRESCRIBER_TAXONOMY_MISSING)                                                                 \
     X(DOSE_OUT_OF_RANGE)                                                                           \
+    X(ORIGINAL_NOT_FOUND)                                                                          \
     X(DUPLICATE_CLAIM_LINE)                                                                        \
     X(HCPCS_NOT_COVERED)                                                                           \
     X(UNITS_INVALID)                                                                               \
@@ -119,7 +121,21 @@ typedef struct {
     int64_t dose_min_cells;
     int64_t dose_max_cells;
     const char *matched_pa_id; /**< claim with AUTHORIZATION MET */
+    frequency_code_t frequency_code; /**< claim only (contract §10) */
+    /** Claim REPLACEMENT or VOID: the line reference as trimmed (NULL when blank or ORIGINAL).
+     * Not printed (contract §8 has no such field) but stored, so that history rebuilt from
+     * stored determinations reverses the same line the judgment did. */
+    const char *original_claim_id;
+    /** Claim whose ORIGINAL check is MET: the event_id of the determination it reversed. */
+    const char *reversed_event_id;
 } determination_t;
+
+/** @returns true when a claim determination bills its line (contract §10): an ORIGINAL, or a
+ * REPLACEMENT whose ORIGINAL check is MET. */
+bool determination_bills(const determination_t *d);
+/** @returns true when a claim determination is an accepted VOID or REPLACEMENT: it reverses
+ * the line (member_id, original_claim_id, line_number). */
+bool determination_reverses(const determination_t *d);
 
 const char *criterion_status_name(criterion_status_t s);
 const char *outcome_name(outcome_t o);
@@ -153,7 +169,9 @@ int outcome_from_name(const char *s, outcome_t *out);
  * contract order (M met, N not met, U unknown, A not applicable); out holds MAX_CRITERIA + 1.
  */
 void criteria_trace(const determination_t *d, char *out);
-/** @brief Sets d->criteria from a trace for a kind. @returns 0, or -1 if malformed. */
+/** @brief Sets d->criteria from a trace for a kind. A claim trace one letter short was written
+ * before the ORIGINAL check existed: ORIGINAL is then NOT_APPLICABLE. @returns 0, or -1 if
+ * malformed. */
 int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d);
 
 /**

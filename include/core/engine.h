@@ -58,6 +58,12 @@ int engine_load(engine_t *e, const determination_t *d, uint64_t fingerprint);
 /** @returns the stored determination of an event_id, or NULL. */
 const determination_t *engine_lookup(const engine_t *e, const char *event_id);
 
+/**
+ * @returns true when the event's determination billed a claim line that a later accepted VOID
+ * or REPLACEMENT has reversed (contract §10), as far as the engine has seen the stream.
+ */
+bool engine_is_reversed(const engine_t *e, const char *event_id);
+
 /** @returns the number of distinct event_ids judged or loaded. */
 size_t engine_size(const engine_t *e);
 

@@ -40,6 +40,13 @@ typedef enum {
     LYMPHODEPLETION_UNKNOWN = 3
 } lymphodepletion_t;
 
+/** X12 claim frequency (contract §10): 1 original, 7 replacement, 8 void. */
+typedef enum {
+    FREQUENCY_ORIGINAL = 0,
+    FREQUENCY_REPLACEMENT = 1,
+    FREQUENCY_VOID = 2
+} frequency_code_t;
+
 typedef struct {
     const char *drug;  /**< required */
     date_t start_date; /**< DATE_NULL when null */
@@ -86,6 +93,8 @@ typedef struct {
     const char *rendering_npi;
     const char *authorization_id; /**< nullable; "" counts as null */
     int64_t billed_amount_cents;
+    frequency_code_t frequency_code; /**< ORIGINAL when the writer (JSON, claim schema v1) lacks it */
+    const char *original_claim_id;   /**< nullable; names the line a REPLACEMENT or VOID acts on */
 } claim_event_t;
 
 typedef struct {
@@ -102,6 +111,7 @@ const char *urgency_name(urgency_t u);
 const char *disease_status_name(disease_status_t s);
 const char *braf_status_name(braf_status_t s);
 const char *lymphodepletion_name(lymphodepletion_t l);
+const char *frequency_code_name(frequency_code_t f);
 
 /* ---- the fields of an event, described once for every adapter ---- */
 
@@ -130,6 +140,10 @@ typedef struct event_field {
     size_t aux_offset; /**< arrays: the item count; nullable longs: the presence bool */
     const char *const *symbols; /**< enums: the symbols, in the enum's order */
     int n_symbols;
+    /** Enums: the value a writer that lacks the field (JSON absent or null, an older Avro
+     * schema) gives, as has_default/default_symbol; without a default such a field is missing. */
+    bool has_default;
+    int default_symbol;
     const char *item_label;                /**< arrays: "diagnosis_codes[]" */
     const struct event_field *item_fields; /**< record arrays: the item's fields */
     size_t n_item_fields;
@@ -137,7 +151,7 @@ typedef struct event_field {
 } event_field_t;
 
 /** The most fields an event kind has. */
-#define EVENT_MAX_FIELDS 16
+#define EVENT_MAX_FIELDS 20
 
 /**
  * @brief The fields of an event kind in contract order, which is also the Avro schemas' order
@@ -165,7 +179,14 @@ static inline bool event_field_is_null(const event_field_t *f, const void *base)
     }
 }
 
-/** @brief Stores null in the field: NULL, DATE_NULL, or a cleared presence bool. */
+/** @returns true when a writer may leave the field out or null: it is nullable or has a default. */
+static inline bool event_field_optional(const event_field_t *f)
+{
+    return f->nullable || f->has_default;
+}
+
+/** @brief Stores null in the field: NULL, DATE_NULL, a cleared presence bool, or an enum's
+ * default. */
 void event_field_set_null(const event_field_t *f, void *base);
 
 /** @brief The event's id and member, whatever its kind. */

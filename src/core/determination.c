@@ -7,7 +7,7 @@ static const char *const OUTCOME[] = {"APPROVED", "DENIED", "PENDED"};
 static const char *const PA_CRITERIA[PA_CRITERIA_COUNT] = {
     "POLICY", "INDICATION", "1.A", "1.B", "1.C", "1.D", "1.E", "1.F", "1.G", "DOSE"};
 static const char *const CLAIM_CRITERIA[CLAIM_CRITERIA_COUNT] = {
-    "POLICY", "DUPLICATE", "HCPCS", "DIAGNOSIS", "UNITS", "DOSE", "AUTHORIZATION", "SINGLE_DOSE"};
+    "ORIGINAL", "POLICY", "DUPLICATE", "HCPCS", "DIAGNOSIS", "UNITS", "DOSE", "AUTHORIZATION", "SINGLE_DOSE"};
 
 #define REASON_NAME_ITEM(name) #name,
 static const char *const REASON_NAMES[REASON_COUNT] = {REASON_CODES(REASON_NAME_ITEM)};
@@ -86,6 +86,7 @@ static const kind_reason_t PA_REASONS[] = {
 };
 
 static const kind_reason_t CLAIM_REASONS[] = {
+    {REASON_ORIGINAL_NOT_FOUND, CLAIM_ORIGINAL},
     {REASON_NO_POLICY_IN_EFFECT, CLAIM_POLICY},
     {REASON_DUPLICATE_CLAIM_LINE, CLAIM_DUPLICATE},
     {REASON_HCPCS_NOT_COVERED, CLAIM_HCPCS},
@@ -152,14 +153,32 @@ void criteria_trace(const determination_t *d, char *out)
 
 int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d)
 {
-    int n = criteria_count(kind);
-    if ((int)strlen(trace) != n) return -1;
-    for (int c = 0; c < n; c++) {
-        const char *p = strchr("MNUA", trace[c]);
-        if (!p || !trace[c]) return -1;
+    int n = criteria_count(kind), len = (int)strlen(trace), skip = 0;
+    if (kind == EVENT_CLAIM && len == n - 1) {
+        d->criteria[CLAIM_ORIGINAL] = STATUS_NOT_APPLICABLE; /* stored before contract §10 */
+        skip = 1;
+    } else if (len != n) {
+        return -1;
+    }
+    for (int c = skip; c < n; c++) {
+        const char *p = strchr("MNUA", trace[c - skip]);
+        if (!p || !trace[c - skip]) return -1;
         d->criteria[c] = (uint8_t)(p - "MNUA");
     }
     return 0;
+}
+
+bool determination_bills(const determination_t *d)
+{
+    if (d->kind != EVENT_CLAIM) return false;
+    return d->frequency_code == FREQUENCY_ORIGINAL ||
+           (d->frequency_code == FREQUENCY_REPLACEMENT && d->criteria[CLAIM_ORIGINAL] == STATUS_MET);
+}
+
+bool determination_reverses(const determination_t *d)
+{
+    return d->kind == EVENT_CLAIM && d->frequency_code != FREQUENCY_ORIGINAL &&
+           d->criteria[CLAIM_ORIGINAL] == STATUS_MET && d->original_claim_id;
 }
 
 /* ---- SHA-1 (FIPS 180-4), only for RFC 4122 name-based UUIDs; not used for security. ---- */

@@ -18,10 +18,18 @@ typedef struct {
     outcome_t latest_outcome;
 } pa_state_t;
 
+/* A claim line's billed determinations (contract §10), as counts: a reversal takes back every
+ * live one at once, and a new billed one is always the most recent, so counts and the two
+ * most recent event_ids are all the rules need. */
 typedef struct {
     const char *claim_id;
     int32_t line_number;
-    const char *final_event_id;
+    uint32_t live;                  /**< live billed determinations */
+    uint32_t live_final;            /**< of those, APPROVED or DENIED */
+    uint32_t live_approved;         /**< of those, APPROVED: paid doses */
+    const char *last_live;          /**< event_id of the most recent live billed one */
+    const char *last_live_approved; /**< event_id of the most recent live billed APPROVED one */
+    uint64_t reversed_at;           /**< stream position of the line's last reversal, or 0 */
 } line_state_t;
 
 struct member_history {
@@ -30,12 +38,13 @@ struct member_history {
     uint32_t n_pas, cap_pas;
     line_state_t *lines;
     uint32_t n_lines, cap_lines;
-    uint32_t paid_lines; /**< APPROVED claim lines: paid doses */
+    uint32_t paid_doses; /**< live billed APPROVED claim lines (contract §10) */
 };
 
 typedef struct {
     determination_t det;
     uint64_t fingerprint;
+    uint64_t position; /**< in the engine's stream order */
 } stored_t;
 
 /* Open-addressing string map; keys and values live in the arena. The full hash is kept beside
@@ -55,6 +64,9 @@ struct engine {
     strmap_t events;
     uint64_t position;
 };
+
+static line_state_t *find_line(const member_history_t *h, const char *claim_id,
+                               int32_t line_number);
 
 /* ---------------------------------------------------------------- string map */
 
@@ -171,6 +183,15 @@ const determination_t *engine_lookup(const engine_t *e, const char *event_id)
 {
     stored_t *s = strmap_get(&e->events, event_id);
     return s ? &s->det : NULL;
+}
+
+bool engine_is_reversed(const engine_t *e, const char *event_id)
+{
+    const stored_t *s = strmap_get(&e->events, event_id);
+    if (!s || !determination_bills(&s->det)) return false;
+    const member_history_t *m = strmap_get(&e->members, s->det.member_id);
+    const line_state_t *l = m ? find_line(m, s->det.claim_id, s->det.line_number) : NULL;
+    return l && l->reversed_at > s->position;
 }
 
 /* ---------------------------------------------------------------- shared rules */
@@ -339,7 +360,7 @@ void judge_prior_auth(const policy_t *p, const member_history_t *h, const pa_eve
         break;
     }
 
-    bool treated = (classes & DRUG_AMTAGVI) || h->paid_lines > 0;
+    bool treated = (classes & DRUG_AMTAGVI) || h->paid_doses > 0;
     set(d, PA_1F, treated ? STATUS_NOT_MET : STATUS_MET, REASON_PRIOR_AMTAGVI);
 
     criterion_prescriber(p, ev, d);
@@ -439,13 +460,46 @@ static void check_authorization(const member_history_t *h, const claim_event_t *
     }
 }
 
-static const line_state_t *find_line(const member_history_t *h, const char *claim_id,
+static line_state_t *find_line_n(const member_history_t *h, const char *claim_id, size_t n,
+                                 int32_t line_number)
+{
+    for (uint32_t i = 0; i < h->n_lines; i++) {
+        line_state_t *l = &h->lines[i];
+        if (l->line_number == line_number && strncmp(l->claim_id, claim_id, n) == 0 &&
+            l->claim_id[n] == '\0')
+            return l;
+    }
+    return NULL;
+}
+
+static line_state_t *find_line(const member_history_t *h, const char *claim_id, int32_t line_number)
+{
+    return find_line_n(h, claim_id, strlen(claim_id), line_number);
+}
+
+/* Contract §10: the line a REPLACEMENT or VOID names is its original_claim_id with leading and
+ * trailing ASCII space, tab, CR and LF removed, compared byte for byte. Sets *start and returns
+ * the length (0 for null or blank). */
+static size_t reference_view(const char *s, const char **start)
+{
+    *start = s;
+    if (!s) return 0;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    *start = s;
+    return n;
+}
+
+/* The live line a determination's reference names, or NULL. */
+static line_state_t *referenced_line(const member_history_t *h, const char *original_claim_id,
                                      int32_t line_number)
 {
-    for (uint32_t i = 0; i < h->n_lines; i++)
-        if (h->lines[i].line_number == line_number && strcmp(h->lines[i].claim_id, claim_id) == 0)
-            return &h->lines[i];
-    return NULL;
+    const char *ref;
+    size_t n = reference_view(original_claim_id, &ref);
+    line_state_t *l = n ? find_line_n(h, ref, n, line_number) : NULL;
+    return l && l->live ? l : NULL;
 }
 
 void judge_claim(const policy_t *p, const member_history_t *h, const claim_event_t *ev,
@@ -457,9 +511,35 @@ void judge_claim(const policy_t *p, const member_history_t *h, const claim_event
     d->member_id = ev->member_id;
     d->claim_id = ev->claim_id;
     d->line_number = ev->line_number;
+    d->frequency_code = ev->frequency_code;
     d->valid_from = d->valid_until = DATE_NULL;
     d->decision_date = ev->service_date;
     d->policy_version = policy_version_on(p, ev->service_date);
+
+    /* Contract §10: a REPLACEMENT or VOID first names a live billed line, which it reverses;
+     * the checks below then see history with that line already reversed. */
+    const line_state_t *reversed = NULL;
+    if (ev->frequency_code == FREQUENCY_ORIGINAL) {
+        set(d, CLAIM_ORIGINAL, STATUS_NOT_APPLICABLE, 0);
+    } else {
+        d->original_claim_id = ev->original_claim_id;
+        reversed = referenced_line(h, ev->original_claim_id, ev->line_number);
+        if (!reversed) {
+            set(d, CLAIM_ORIGINAL, STATUS_NOT_MET, REASON_ORIGINAL_NOT_FOUND);
+            set_rest_not_applicable(d, CLAIM_POLICY);
+            d->outcome = OUTCOME_DENIED;
+            return;
+        }
+        set(d, CLAIM_ORIGINAL, STATUS_MET, 0);
+        d->reversed_event_id =
+            reversed->last_live_approved ? reversed->last_live_approved : reversed->last_live;
+        if (ev->frequency_code == FREQUENCY_VOID) {
+            set_rest_not_applicable(d, CLAIM_POLICY);
+            d->outcome = OUTCOME_APPROVED;
+            return;
+        }
+    }
+
     if (d->policy_version == DATE_NULL) {
         set(d, CLAIM_POLICY, STATUS_UNKNOWN, REASON_NO_POLICY_IN_EFFECT);
         set_rest_not_applicable(d, CLAIM_DUPLICATE);
@@ -469,7 +549,7 @@ void judge_claim(const policy_t *p, const member_history_t *h, const claim_event
     set(d, CLAIM_POLICY, STATUS_MET, 0);
 
     const line_state_t *line = find_line(h, ev->claim_id, ev->line_number);
-    if (line && strcmp(line->final_event_id, ev->event_id) != 0) {
+    if (line && line != reversed && line->live_final > 0) {
         set(d, CLAIM_DUPLICATE, STATUS_NOT_MET, REASON_DUPLICATE_CLAIM_LINE);
         set_rest_not_applicable(d, CLAIM_HCPCS);
         d->outcome = OUTCOME_DENIED;
@@ -505,7 +585,8 @@ void judge_claim(const policy_t *p, const member_history_t *h, const claim_event
 
     check_authorization(h, ev, d);
 
-    set(d, CLAIM_SINGLE_DOSE, h->paid_lines >= (uint32_t)p->max_doses ? STATUS_NOT_MET : STATUS_MET,
+    uint32_t paid = h->paid_doses - (reversed ? reversed->live_approved : 0);
+    set(d, CLAIM_SINGLE_DOSE, paid >= (uint32_t)p->max_doses ? STATUS_NOT_MET : STATUS_MET,
         REASON_PRIOR_DOSE_PAID);
 
     d->outcome = outcome_of(d);
@@ -538,9 +619,8 @@ static void *grow(arena_t *a, void *old, uint32_t n, uint32_t *cap, size_t size)
     return p;
 }
 
-static int history_apply(engine_t *e, member_history_t *m, const determination_t *d)
+static int history_apply(engine_t *e, member_history_t *m, const determination_t *d, uint64_t pos)
 {
-    uint64_t pos = ++e->position;
     if (d->kind == EVENT_PRIOR_AUTH) {
         pa_state_t *s = NULL;
         for (uint32_t i = 0; i < m->n_pas && !s; i++)
@@ -563,15 +643,37 @@ static int history_apply(engine_t *e, member_history_t *m, const determination_t
         }
         return 0;
     }
-    /* A PENDED line is not final: a new event for it is judged afresh (contract §7). */
-    if (d->outcome == OUTCOME_PENDED) return 0;
-    if (!find_line(m, d->claim_id, d->line_number)) {
+    /* Contract §10: an accepted VOID or REPLACEMENT reverses every live billed determination
+     * of the line it names; then a billed determination (an ORIGINAL, an accepted
+     * REPLACEMENT) becomes live on its own line, PENDED ones too (they can be voided). */
+    if (determination_reverses(d)) {
+        line_state_t *l = referenced_line(m, d->original_claim_id, d->line_number);
+        if (l) {
+            m->paid_doses -= l->live_approved;
+            l->live = l->live_final = l->live_approved = 0;
+            l->last_live = l->last_live_approved = NULL;
+            l->reversed_at = pos;
+        }
+    }
+    if (!determination_bills(d)) return 0;
+    line_state_t *l = find_line(m, d->claim_id, d->line_number);
+    if (!l) {
         line_state_t *lines = grow(&e->arena, m->lines, m->n_lines, &m->cap_lines, sizeof *lines);
         if (!lines) return -1;
         m->lines = lines;
-        m->lines[m->n_lines++] = (line_state_t){d->claim_id, d->line_number, d->event_id};
+        l = &m->lines[m->n_lines++];
+        memset(l, 0, sizeof *l);
+        l->claim_id = d->claim_id;
+        l->line_number = d->line_number;
     }
-    if (d->outcome == OUTCOME_APPROVED) m->paid_lines++;
+    l->live++;
+    l->last_live = d->event_id;
+    if (d->outcome != OUTCOME_PENDED) l->live_final++;
+    if (d->outcome == OUTCOME_APPROVED) {
+        l->live_approved++;
+        l->last_live_approved = d->event_id;
+        m->paid_doses++;
+    }
     return 0;
 }
 
@@ -590,12 +692,15 @@ static stored_t *store(engine_t *e, const determination_t *d, uint64_t fingerpri
     if (!s) return NULL;
     s->det = *d;
     s->fingerprint = fingerprint;
+    s->position = ++e->position;
     bool oom = false;
     s->det.event_id = dup_or_null(&e->arena, d->event_id, &oom);
     s->det.member_id = dup_or_null(&e->arena, d->member_id, &oom);
     s->det.pa_id = dup_or_null(&e->arena, d->pa_id, &oom);
     s->det.claim_id = dup_or_null(&e->arena, d->claim_id, &oom);
     s->det.matched_pa_id = dup_or_null(&e->arena, d->matched_pa_id, &oom);
+    s->det.original_claim_id = dup_or_null(&e->arena, d->original_claim_id, &oom);
+    s->det.reversed_event_id = dup_or_null(&e->arena, d->reversed_event_id, &oom);
     if (oom || strmap_put_h(&e->events, s->det.event_id, h, s) != 0) return NULL;
     return s;
 }
@@ -608,7 +713,7 @@ int engine_load(engine_t *e, const determination_t *d, uint64_t fingerprint)
     if (!s) return -1;
     member_history_t *m = member_get(e, s->det.member_id, true);
     if (!m) return -1;
-    return history_apply(e, m, &s->det);
+    return history_apply(e, m, &s->det, s->position);
 }
 
 int engine_process(engine_t *e, const event_t *ev, const determination_t **out)
@@ -632,7 +737,7 @@ int engine_process(engine_t *e, const event_t *ev, const determination_t **out)
         judge_claim(e->policy, m, &ev->claim, &d);
     determination_id_for(event_id, d.determination_id);
     stored_t *s = store(e, &d, fp, h);
-    if (!s || history_apply(e, m, &s->det) != 0) return -1;
+    if (!s || history_apply(e, m, &s->det, s->position) != 0) return -1;
     *out = &s->det;
     return ENGINE_JUDGED;
 }

@@ -8,6 +8,7 @@ static const char *const URGENCY[] = {"STANDARD", "EXPEDITED"};
 static const char *const DISEASE[] = {"RESECTABLE", "UNRESECTABLE", "METASTATIC", "UNKNOWN"};
 static const char *const BRAF[] = {"POSITIVE", "NEGATIVE", "UNKNOWN"};
 static const char *const LYMPHO[] = {"RECEIVED", "PLANNED", "NOT_PLANNED", "UNKNOWN"};
+static const char *const FREQUENCY[] = {"ORIGINAL", "REPLACEMENT", "VOID"};
 
 const char *event_kind_name(event_kind_t kind)
 {
@@ -29,6 +30,10 @@ const char *lymphodepletion_name(lymphodepletion_t l)
 {
     return LYMPHO[l];
 }
+const char *frequency_code_name(frequency_code_t f)
+{
+    return FREQUENCY[f];
+}
 
 /* ------------------------------------------------------------------ the field table */
 
@@ -37,6 +42,7 @@ _Static_assert(sizeof(urgency_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(disease_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(braf_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(lymphodepletion_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(frequency_code_t) == sizeof(int), "enum size");
 
 #define PA(m) offsetof(event_t, pa.m)
 #define CL(m) offsetof(event_t, claim.m)
@@ -55,6 +61,11 @@ _Static_assert(sizeof(lymphodepletion_t) == sizeof(int), "enum size");
     {                                                                                              \
         .name = n, .label = n, .type = EVENT_FIELD_ENUM, .offset = off, .symbols = syms,           \
         .n_symbols = (int)COUNT(syms)                                                              \
+    }
+#define ENUM_DEFAULT(n, off, syms, def)                                                            \
+    {                                                                                              \
+        .name = n, .label = n, .type = EVENT_FIELD_ENUM, .offset = off, .symbols = syms,           \
+        .n_symbols = (int)COUNT(syms), .has_default = true, .default_symbol = def                  \
     }
 #define STRINGS(n, off, count)                                                                     \
     {                                                                                              \
@@ -116,6 +127,9 @@ static const event_field_t CLAIM_FIELDS[] = {
     SCALAR("rendering_npi", STRING, false, CL(rendering_npi)),
     SCALAR("authorization_id", STRING, true, CL(authorization_id)),
     SCALAR("billed_amount_cents", LONG, false, CL(billed_amount_cents)),
+    /* Claim schema version 2 (contract §11). */
+    ENUM_DEFAULT("frequency_code", CL(frequency_code), FREQUENCY, FREQUENCY_ORIGINAL),
+    SCALAR("original_claim_id", STRING, true, CL(original_claim_id)),
 };
 
 _Static_assert(COUNT(PA_FIELDS) <= EVENT_MAX_FIELDS && COUNT(CLAIM_FIELDS) <= EVENT_MAX_FIELDS &&
@@ -148,6 +162,9 @@ void event_field_set_null(const event_field_t *f, void *base)
     case EVENT_FIELD_LONG:
         *(int64_t *)p = 0;
         if (f->nullable) *(bool *)((char *)base + f->aux_offset) = false;
+        break;
+    case EVENT_FIELD_ENUM:
+        if (f->has_default) *(int *)p = f->default_symbol;
         break;
     default:
         break;
@@ -251,6 +268,12 @@ uint64_t event_fingerprint(const event_t *ev)
         fnv_str(&f, c->rendering_npi);
         fnv_str(&f, c->authorization_id);
         fnv_i64(&f, c->billed_amount_cents);
+        /* Version 2 fields only when set, so an original keeps the fingerprint stored for it
+         * before they existed (a replay of it is not reported as different). */
+        if (c->frequency_code != FREQUENCY_ORIGINAL || c->original_claim_id) {
+            fnv_i64(&f, c->frequency_code);
+            fnv_str(&f, c->original_claim_id);
+        }
     }
     /* Final avalanche (the murmur3 finaliser): the loop alone mixes weakly. */
     uint64_t h = f.h;
@@ -341,6 +364,7 @@ int event_check_strings(const event_t *ev, char *err, size_t errlen)
             CHECK_STR(c->diagnosis_codes[i], "diagnosis_codes[]");
         CHECK_STR(c->rendering_npi, "rendering_npi");
         CHECK_STR(c->authorization_id, "authorization_id");
+        CHECK_STR(c->original_claim_id, "original_claim_id");
     }
     return 0;
 }

@@ -393,7 +393,8 @@ static int record_item(parser_t *ps, uint32_t i, void *ctx)
     }
     for (size_t k = 0; k < n_fields; k++) {
         if (seen[k]) continue;
-        if (!fields[k].nullable) return perr(ps, "required field %s is missing", fields[k].label);
+        if (!event_field_optional(&fields[k]))
+            return perr(ps, "required field %s is missing", fields[k].label);
         event_field_set_null(&fields[k], item);
     }
     return 0;
@@ -405,7 +406,7 @@ static int convert(parser_t *ps, const event_field_t *f, char *base)
     const char *name = f->label;
     char *at = base + f->offset;
     if (is_null(ps)) {
-        if (!f->nullable) return perr(ps, "required field %s is null", name);
+        if (!event_field_optional(f)) return perr(ps, "required field %s is null", name);
         ps->p += 4;
         event_field_set_null(f, base);
         return 0;
@@ -552,7 +553,8 @@ int json_event_parse(char *line, size_t len, event_t *out, char *err, size_t err
         const event_field_t *f = &fields[i];
         char *value = at[key_of[out->kind][i]];
         if (!value) {
-            if (!f->nullable) return perr(&ps, "required field %s is missing", f->label);
+            if (!event_field_optional(f))
+                return perr(&ps, "required field %s is missing", f->label);
             event_field_set_null(f, out);
             continue;
         }
@@ -689,6 +691,11 @@ int json_append_determination(buf_t *b, const determination_t *d, const policy_t
     }
     rc |= LIT(b, ", \"matched_pa_id\": ");
     rc |= append_nullable_string(b, d->matched_pa_id);
+    rc |= LIT(b, ", \"frequency_code\": ");
+    rc |= append_nullable_string(
+        b, d->kind == EVENT_CLAIM ? frequency_code_name(d->frequency_code) : NULL);
+    rc |= LIT(b, ", \"reversed_event_id\": ");
+    rc |= append_nullable_string(b, d->reversed_event_id);
     rc |= LIT(b, ", \"outcome\": ");
     rc |= json_append_string(b, outcome_name(d->outcome));
     rc |= LIT(b, ", \"criteria\": {");
