@@ -13,7 +13,6 @@
 struct kafka_consumer {
     rd_kafka_t *rk;
     kafka_rebalance_t rebalance;
-    bool has_rebalance;
     bool closed;
     bool close_abandoned; /* leaving the group timed out: the handle is still in use */
 };
@@ -243,7 +242,6 @@ kafka_consumer_t *kafka_consumer_new(const config_t *cfg, const char *group_id,
     }
     if (rebalance) {
         c->rebalance = *rebalance;
-        c->has_rebalance = true;
         rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     }
     rd_kafka_conf_set_opaque(conf, c);
