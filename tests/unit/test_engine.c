@@ -17,7 +17,12 @@ static void assert_same_determination(const determination_t *a, const determinat
     assert_str_or_null(a->pa_id, b->pa_id, "pa_id");
     assert_str_or_null(a->claim_id, b->claim_id, "claim_id");
     assert_str_or_null(a->matched_pa_id, b->matched_pa_id, "matched_pa_id");
-    if (a->kind == EVENT_CLAIM) ck_assert_int_eq(a->line_number, b->line_number);
+    assert_str_or_null(a->original_claim_id, b->original_claim_id, "original_claim_id");
+    assert_str_or_null(a->reversed_event_id, b->reversed_event_id, "reversed_event_id");
+    if (a->kind == EVENT_CLAIM) {
+        ck_assert_int_eq(a->line_number, b->line_number);
+        ck_assert_int_eq(a->frequency_code, b->frequency_code);
+    }
     ck_assert_int_eq(a->policy_version, b->policy_version);
     ck_assert_int_eq(a->decision_date, b->decision_date);
     ck_assert_int_eq(a->outcome, b->outcome);
@@ -42,6 +47,7 @@ static void assert_same_determination(const determination_t *a, const determinat
 typedef struct {
     determination_t d;
     char event_id[160], member_id[160], pa_id[160], claim_id[160], matched[160];
+    char original[160], reversed[160];
 } snapshot_t;
 
 static void snapshot(snapshot_t *s, const determination_t *d)
@@ -54,6 +60,8 @@ static void snapshot(snapshot_t *s, const determination_t *d)
     if (d->pa_id) s->d.pa_id = strcpy(s->pa_id, d->pa_id);
     if (d->claim_id) s->d.claim_id = strcpy(s->claim_id, d->claim_id);
     if (d->matched_pa_id) s->d.matched_pa_id = strcpy(s->matched, d->matched_pa_id);
+    if (d->original_claim_id) s->d.original_claim_id = strcpy(s->original, d->original_claim_id);
+    if (d->reversed_event_id) s->d.reversed_event_id = strcpy(s->reversed, d->reversed_event_id);
 }
 
 static void expect_claim(const determination_t *d, outcome_t o, int single_dose, int duplicate)
@@ -178,6 +186,16 @@ START_TEST(test_fingerprint)
     ck_assert(event_fingerprint(&a) == event_fingerprint(&b));
     b.claim.billed_amount_cents += 1;
     ck_assert(event_fingerprint(&a) != event_fingerprint(&b));
+    /* the version 2 fields (contract §10) count too */
+    claim_base(&b, "c-1", "CLM-1", 1, "MEM-1", NULL);
+    b.claim.frequency_code = FREQUENCY_VOID;
+    ck_assert(event_fingerprint(&a) != event_fingerprint(&b));
+    uint64_t void_fp = event_fingerprint(&b);
+    b.claim.original_claim_id = "CLM-1";
+    ck_assert(event_fingerprint(&b) != void_fp);
+    b.claim.frequency_code = FREQUENCY_REPLACEMENT;
+    ck_assert(event_fingerprint(&a) != event_fingerprint(&b));
+    ck_assert(event_fingerprint(&b) != void_fp);
 }
 END_TEST
 
@@ -867,7 +885,8 @@ START_TEST(test_check_strings_covers_every_string)
         size_t n;
         const event_field_t *fields = event_fields((event_kind_t)kind, &n);
         each_slot(fields, n, (char *)&ev, string_checked, &c);
-        ck_assert_int_eq(c.strings, kind == EVENT_PRIOR_AUTH ? 9 : 8);
+        /* a PA has 9 strings; a claim 8 of schema version 1 and original_claim_id */
+        ck_assert_int_eq(c.strings, 9);
     }
 }
 END_TEST
@@ -933,6 +952,68 @@ START_TEST(test_enum_symbols)
 }
 END_TEST
 
+/* The claim field of that name in the event's field table. */
+static const event_field_t *claim_field(const char *name)
+{
+    size_t n;
+    const event_field_t *fields = event_fields(EVENT_CLAIM, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].name, name) == 0) return &fields[i];
+    ck_abort_msg("no claim field %s", name);
+    return NULL;
+}
+
+START_TEST(test_frequency_fields)
+{
+    /* contract §2 and §11: version 2 of the claim schema ends with frequency_code, an enum with
+     * default ORIGINAL, and original_claim_id, a nullable string */
+    size_t n;
+    const event_field_t *fields = event_fields(EVENT_CLAIM, &n);
+    ck_assert_uint_eq(n, 17);
+    ck_assert_str_eq(fields[n - 2].name, "frequency_code");
+    ck_assert_str_eq(fields[n - 1].name, "original_claim_id");
+
+    const event_field_t *f = claim_field("frequency_code");
+    ck_assert_int_eq(f->type, EVENT_FIELD_ENUM);
+    ck_assert(!f->nullable);
+    ck_assert(f->has_default);
+    ck_assert_int_eq(f->default_symbol, FREQUENCY_ORIGINAL);
+    ck_assert(event_field_optional(f));
+    ck_assert_int_eq(f->n_symbols, 3);
+    ck_assert_int_eq(event_field_symbol(f, "ORIGINAL", 8), FREQUENCY_ORIGINAL);
+    ck_assert_int_eq(event_field_symbol(f, "REPLACEMENT", 11), FREQUENCY_REPLACEMENT);
+    ck_assert_int_eq(event_field_symbol(f, "VOID", 4), FREQUENCY_VOID);
+    ck_assert_int_eq(event_field_symbol(f, "void", 4), -1);
+    ck_assert_int_eq(event_field_symbol(f, "8", 1), -1);
+    ck_assert_int_eq(event_field_symbol(f, "", 0), -1);
+    ck_assert_str_eq(frequency_code_name(FREQUENCY_ORIGINAL), "ORIGINAL");
+    ck_assert_str_eq(frequency_code_name(FREQUENCY_REPLACEMENT), "REPLACEMENT");
+    ck_assert_str_eq(frequency_code_name(FREQUENCY_VOID), "VOID");
+
+    /* a writer that lacks it (JSON absent or null, claim schema v1) gives ORIGINAL */
+    event_t ev;
+    claim_base(&ev, "c-1", "CLM-1", 1, "MEM-1", NULL);
+    ev.claim.frequency_code = FREQUENCY_VOID;
+    event_field_set_null(f, &ev);
+    ck_assert_int_eq(ev.claim.frequency_code, FREQUENCY_ORIGINAL);
+
+    const event_field_t *o = claim_field("original_claim_id");
+    ck_assert_int_eq(o->type, EVENT_FIELD_STRING);
+    ck_assert(o->nullable);
+    ck_assert(event_field_optional(o));
+    ev.claim.original_claim_id = "CLM-0";
+    ck_assert(!event_field_is_null(o, &ev));
+    event_field_set_null(o, &ev);
+    ck_assert_ptr_null(ev.claim.original_claim_id);
+    ck_assert(event_field_is_null(o, &ev));
+
+    /* an enum without a default stays missing when absent; a required field is not optional */
+    ck_assert(!pa_field("urgency")->has_default);
+    ck_assert(!event_field_optional(pa_field("urgency")));
+    ck_assert(!event_field_optional(claim_field("claim_id")));
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -973,6 +1054,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_utf8_valid);
     tcase_add_test(tc, test_event_check_strings);
     tcase_add_test(tc, test_enum_symbols);
+    tcase_add_test(tc, test_frequency_fields);
     tcase_add_test(tc, test_fingerprint_covers_every_field);
     tcase_add_test(tc, test_check_strings_covers_every_string);
     suite_add_tcase(s, tc);

@@ -1,8 +1,9 @@
 /* Claim-line checks, contract §7, through the engine (history matters for most of them). */
 #include "test_support.h"
 
-/* claim_base() with an approved PA in force: every check MET. */
-static const uint8_t ALL_MET[CLAIM_CRITERIA_COUNT] = {M, M, M, M, M, M, M, M};
+/* claim_base() with an approved PA in force: every check MET, but ORIGINAL, which does not apply
+ * to an ORIGINAL line (contract §10). */
+static const uint8_t ALL_MET[CLAIM_CRITERIA_COUNT] = {NA, M, M, M, M, M, M, M, M};
 
 /* A PA of member/pa_id (D from received when given) judged to outcome: as pa_base() it is
  * APPROVED; PENDED by 1.E UNKNOWN; DENIED by 1.B NOT_MET. */
@@ -94,6 +95,12 @@ START_TEST(test_approved_line)
     ck_assert(!d->has_authorization);
     assert_date(d->policy_version, ymd(2026, 5, 1), "policy_version");
     assert_date(d->decision_date, ymd(2026, 7, 14), "decision_date");
+    /* an ORIGINAL (claim_base's default frequency) names and reverses nothing */
+    ck_assert_int_eq(d->frequency_code, FREQUENCY_ORIGINAL);
+    assert_str_or_null(d->original_claim_id, NULL, "original_claim_id");
+    assert_str_or_null(d->reversed_event_id, NULL, "reversed_event_id");
+    ck_assert(determination_bills(d));
+    ck_assert(!determination_reverses(d));
     char id[UUID_STRING_LEN + 1];
     determination_id_for("cl-1", id);
     ck_assert_str_eq(d->determination_id, id);
@@ -102,10 +109,11 @@ END_TEST
 
 START_TEST(test_names)
 {
-    ck_assert_int_eq(criteria_count(EVENT_CLAIM), 8);
-    static const char *names[] = {"POLICY", "DUPLICATE", "HCPCS",         "DIAGNOSIS",
-                                  "UNITS",  "DOSE",      "AUTHORIZATION", "SINGLE_DOSE"};
-    for (int i = 0; i < 8; i++) ck_assert_str_eq(criterion_name(EVENT_CLAIM, i), names[i]);
+    ck_assert_int_eq(criteria_count(EVENT_CLAIM), 9);
+    static const char *names[] = {"ORIGINAL", "POLICY", "DUPLICATE",     "HCPCS",      "DIAGNOSIS",
+                                  "UNITS",    "DOSE",   "AUTHORIZATION", "SINGLE_DOSE"};
+    ck_assert_int_eq(CLAIM_ORIGINAL, 0); /* contract §8: ORIGINAL first */
+    for (int i = 0; i < 9; i++) ck_assert_str_eq(criterion_name(EVENT_CLAIM, i), names[i]);
     ck_assert_str_eq(event_kind_name(EVENT_CLAIM), "claim");
 }
 END_TEST
@@ -122,7 +130,7 @@ START_TEST(test_policy_none_on_service_date)
     ev.claim.hcpcs_code = "J9999";                        /* would fail, but POLICY stops */
     ev.claim.units = 5;
     const determination_t *d = process(&ev);
-    const uint8_t want[] = {U, NA, NA, NA, NA, NA, NA, NA};
+    const uint8_t want[] = {NA, U, NA, NA, NA, NA, NA, NA, NA};
     const reason_t r = {CLAIM_POLICY, REASON_NO_POLICY_IN_EFFECT, U};
     assert_judged(d, want, 1, &r, OUTCOME_PENDED);
     assert_date(d->policy_version, DATE_NULL, "policy_version");
@@ -493,7 +501,7 @@ START_TEST(test_standing_most_recent_approval_window)
     ev.claim.service_date = ymd(2026, 2, 1);
     /* cl-1 was paid, so SINGLE_DOSE fails too */
     const determination_t *d = process(&ev);
-    const uint8_t want[] = {M, M, M, M, M, M, N, N};
+    const uint8_t want[] = {NA, M, M, M, M, M, M, N, N};
     const reason_t r[] = {{CLAIM_AUTHORIZATION, REASON_AUTH_NOT_VALID_ON_SERVICE_DATE, N},
                           {CLAIM_SINGLE_DOSE, REASON_PRIOR_DOSE_PAID, N}};
     assert_judged(d, want, 2, r, OUTCOME_DENIED);
@@ -557,7 +565,7 @@ START_TEST(test_paid_line_fails_later_pa)
     /* and the claim for that denied PA: AUTH_DENIED and PRIOR_DOSE_PAID */
     claim_base(&ev, "cl-2", "CLM-2", 1, "MEM-1", "PA-2");
     d = process(&ev);
-    const uint8_t want[] = {M, M, M, M, M, M, N, N};
+    const uint8_t want[] = {NA, M, M, M, M, M, M, N, N};
     assert_criteria(d, want);
     const reason_t r[] = {{CLAIM_AUTHORIZATION, REASON_AUTH_DENIED, N},
                           {CLAIM_SINGLE_DOSE, REASON_PRIOR_DOSE_PAID, N}};
@@ -569,7 +577,7 @@ END_TEST
 
 static void expect_duplicate(const determination_t *d)
 {
-    const uint8_t want[] = {M, N, NA, NA, NA, NA, NA, NA};
+    const uint8_t want[] = {NA, M, N, NA, NA, NA, NA, NA, NA};
     const reason_t r = {CLAIM_DUPLICATE, REASON_DUPLICATE_CLAIM_LINE, N};
     assert_judged(d, want, 1, &r, OUTCOME_DENIED);
     assert_str_or_null(d->matched_pa_id, NULL, "matched_pa_id");
@@ -649,7 +657,7 @@ START_TEST(test_policy_checked_before_duplicate)
     claim_base(&ev, "cl-2", "CLM-1", 1, "MEM-1", "PA-1");
     ev.claim.service_date = ymd(2024, 6, 1);
     const determination_t *d = process(&ev);
-    const uint8_t want[] = {U, NA, NA, NA, NA, NA, NA, NA};
+    const uint8_t want[] = {NA, U, NA, NA, NA, NA, NA, NA, NA};
     const reason_t r = {CLAIM_POLICY, REASON_NO_POLICY_IN_EFFECT, U};
     assert_judged(d, want, 1, &r, OUTCOME_PENDED);
 }
@@ -666,7 +674,7 @@ START_TEST(test_all_billing_faults_in_order)
     ev.claim.units = 2;
     ev.claim.has_dose_viable_cells = false;
     const determination_t *d = process(&ev);
-    const uint8_t want[] = {M, M, N, N, N, N, N, M};
+    const uint8_t want[] = {NA, M, M, N, N, N, N, N, M};
     const reason_t r[] = {{CLAIM_HCPCS, REASON_HCPCS_NOT_COVERED, N},
                           {CLAIM_DIAGNOSIS, REASON_DX_MISSING, N},
                           {CLAIM_UNITS, REASON_UNITS_EXCEED_SINGLE_DOSE, N},
@@ -683,7 +691,7 @@ START_TEST(test_denied_beats_pended)
     claim_base(&ev, "cl-1", "CLM-1", 1, "MEM-1", "PA-1");
     ev.claim.dose_viable_cells = 1;
     const determination_t *d = process(&ev);
-    const uint8_t want[] = {M, M, M, M, M, N, U, M};
+    const uint8_t want[] = {NA, M, M, M, M, M, N, U, M};
     const reason_t r[] = {{CLAIM_DOSE, REASON_DOSE_OUT_OF_RANGE, N},
                           {CLAIM_AUTHORIZATION, REASON_AUTH_PENDING, U}};
     assert_judged(d, want, 2, r, OUTCOME_DENIED);

@@ -156,6 +156,7 @@ static const struct {
     {EVENT_PRIOR_AUTH, REASON_PRESCRIBER_NPI_INVALID, PA_1G, "", "", ""},
     {EVENT_PRIOR_AUTH, REASON_PRESCRIBER_TAXONOMY_MISSING, PA_1G, "", "", ""},
     {EVENT_PRIOR_AUTH, REASON_DOSE_OUT_OF_RANGE, PA_DOSE, "", "", ""},
+    {EVENT_CLAIM, REASON_ORIGINAL_NOT_FOUND, CLAIM_ORIGINAL, "CO", "16", "M47"},
     {EVENT_CLAIM, REASON_NO_POLICY_IN_EFFECT, CLAIM_POLICY, "OA", "133", ""},
     {EVENT_CLAIM, REASON_DUPLICATE_CLAIM_LINE, CLAIM_DUPLICATE, "OA", "18", ""},
     {EVENT_CLAIM, REASON_HCPCS_NOT_COVERED, CLAIM_HCPCS, "CO", "96", "N130"},
@@ -359,6 +360,12 @@ START_TEST(test_load_text_reasons)
         "\"AUTH_MISSING\": {\"group\": \"CO\", \"carc\": \"197\", \"rarc\": null, \"message\": "
         "\"Prior authorization is required and none is on file.\"},",
         "", "AUTH_MISSING");
+    /* the claim lifecycle's reason (contract §10) is one the judge can emit too */
+    expect_mutation_rejected(
+        "\"ORIGINAL_NOT_FOUND\": {\"group\": \"CO\", \"carc\": \"16\", \"rarc\": \"M47\", "
+        "\"message\": \"The replacement or void names no live claim line of this member "
+        "(original claim number and line); correct the reference and resubmit.\"},",
+        "", "ORIGINAL_NOT_FOUND");
     /* an unknown reason code name */
     expect_mutation_rejected("\"claim\": {", "\"claim\": {\"NOT_A_CODE\": {\"message\": \"x\"}, ",
                              "NOT_A_CODE");
