@@ -7,6 +7,14 @@ before approval, billed for a second dose, or carry billing errors; replays of t
 and now and then a malformed line. Members' stories are interleaved the way a partitioned topic
 would interleave them, while each member's own events keep their order.
 
+A few percent of claim lines go through the claim lifecycle (contract §10, see
+docs/CLAIM_LIFECYCLE.md): about 3% are voided (frequency_code VOID; some are then billed again
+under a new claim number, some voids are redelivered), about 2% replaced (a REPLACEMENT with a
+corrected line, under the same or a new claim number; now and then the replacement itself is
+voided later), and about 0.5% carry a reference the contract has to sort out: a claim never
+billed, another member's claim, a void sent before its original, or a reference padded with
+white space that still matches. Originals carry no frequency fields (absent means ORIGINAL).
+
 No real person is described: names are absent, ids are sequential, dates are drawn at random.
 
 usage: gen_events.py [--events N] [--seed S] [--invalid-rate R] > events.jsonl
@@ -143,6 +151,69 @@ class Generator:
                 ev["diagnosis_codes"] = []
         return ev
 
+    def follow_up(self, orig, frequency, reference, claim_id=None):
+        """A VOID or REPLACEMENT of the line `orig`, received some days after it: the same line
+        (line_number, service date, codes) under its own event_id, naming `reference` as
+        original_claim_id (the claim number REF*F8 carries). claim_id: the follow-up's own claim
+        number (default: the original's, as most claims systems send it)."""
+        r = self.r
+        ev = dict(orig)
+        ev["event_id"] = self.eid()
+        ev["claim_id"] = claim_id or orig["claim_id"]
+        day = dt.date.fromisoformat(orig["received_at"][:10])
+        ev["received_at"] = self.ts(day + dt.timedelta(days=r.randrange(2, 30)))
+        ev["frequency_code"] = frequency
+        ev["original_claim_id"] = reference
+        return ev
+
+    def corrected(self, member, orig, n, k):
+        """A REPLACEMENT of orig: a billing error fixed, or another dose or rendering NPI."""
+        r = self.r
+        claim_id = orig["claim_id"] if r.random() < 0.5 else "CLM-%07d-R%d" % (n, k)
+        ev = self.follow_up(orig, "REPLACEMENT", orig["claim_id"], claim_id)
+        ev.update(hcpcs_code=r.choice(["J3590", "C9399"]), units=1, diagnosis_codes=["C43.9"],
+                  dose_viable_cells=r.randrange(7_500_000_000, 72_000_000_001))
+        if r.random() < 0.3:
+            ev["rendering_npi"] = r.choice(self.npis)
+        return ev
+
+    def lifecycle(self, member, n, out, first):
+        """Voids, replacements and bad references of the member's line `first`, appended to (or,
+        for a void sent too early, inserted into) the member's events `out`."""
+        r = self.r
+        roll = r.random()
+        billing_error = first["hcpcs_code"] == "J9999" or first["units"] != 1 or \
+            first["dose_viable_cells"] is None or not first["diagnosis_codes"]
+        if billing_error and roll < 0.12:  # a denied line corrected by a replacement
+            roll = 0.04
+        if roll < 0.032:  # voided: billed in error; sometimes billed again correctly later
+            own = first["claim_id"] if r.random() < 0.7 else first["claim_id"] + "-V"
+            void = self.follow_up(first, "VOID", first["claim_id"], own)
+            out.append(void)
+            if r.random() < 0.1:  # the void redelivered
+                out.append(dict(void))
+            if r.random() < 0.4:
+                svc = dt.date.fromisoformat(first["service_date"])
+                auth = first["authorization_id"]
+                out.append(self.claim(member, "CLM-%07d-C" % n, svc, auth, "ok"))
+        elif roll < 0.046:  # replaced with a corrected line
+            rep = self.corrected(member, first, n, 1)
+            out.append(rep)
+            if r.random() < 0.25:  # a chain: the replacement itself is voided later
+                out.append(self.follow_up(rep, "VOID", rep["claim_id"]))
+        elif roll < 0.055:  # a reference the contract has to sort out
+            k = r.randrange(4)
+            freq = r.choice(["VOID", "REPLACEMENT"])
+            if k == 0:  # a claim never billed here
+                out.append(self.follow_up(first, freq, "CLM-%07d-X" % n))
+            elif k == 1:  # another member's claim number
+                out.append(self.follow_up(first, freq, "CLM-%07d" % max(1, n - 1)))
+            elif k == 2:  # a void that arrives before its original (not held back)
+                out.insert(out.index(first), self.follow_up(first, "VOID", first["claim_id"]))
+            else:  # padded with white space: trimmed, it still names the line
+                pad = r.choice([" %s ", "\t%s", "%s\r\n", "  %s\t"])
+                out.append(self.follow_up(first, freq, pad % first["claim_id"]))
+
     def invalid(self, member):
         r = self.r
         k = r.randrange(4)
@@ -192,6 +263,7 @@ class Generator:
             out.append(dup)
         elif roll < 0.14:  # a second dose
             out.append(self.claim(member, "CLM-%07d-B" % n, svc + dt.timedelta(days=40), auth, "ok"))
+        self.lifecycle(member, n, out, first)
         if r.random() < self.invalid_rate * 3:
             out.append(self.invalid(member))
         return out
