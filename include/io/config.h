@@ -31,7 +31,8 @@ typedef struct {
     int64_t batch_max_messages;
     int64_t batch_max_ms;
     int64_t prior_auth_schema_id;
-    int64_t claim_schema_id;
+    int64_t claim_schema_id;    /**< claim schema version 2 */
+    int64_t claim_v1_schema_id; /**< claim schema version 1, still read; 0: not accepted */
     int64_t determination_schema_id;
     int64_t retry_max_backoff_ms;
     int64_t exit_when_idle_ms; /**< 0: run until signalled */

@@ -7,7 +7,7 @@
 #define AMTAGVI_EMBEDDED_H
 
 typedef struct {
-    const char *name; /**< file name without extension, e.g. "001_core" */
+    const char *name; /**< file name without its last extension: "001_core", "claim.v1" */
     const char *text;
 } embedded_file_t;
 
@@ -16,8 +16,8 @@ extern const embedded_file_t amtagvi_schema_files[];
 /** The sql/ .sql files, in name order (= migration order), ended by {NULL, NULL}. */
 extern const embedded_file_t amtagvi_migration_files[];
 
-/** @returns the JSON text of schemas/<name>.avsc ("prior_auth", "claim", "determination"), or
- * NULL. */
+/** @returns the JSON text of schemas/<name>.avsc ("prior_auth", "claim", "determination", and
+ * the previous versions "claim.v1", "determination.v1"), or NULL. */
 const char *amtagvi_schema_text(const char *name);
 
 #endif

@@ -141,7 +141,7 @@ int cmd_retro(int argc, char **argv)
     policy_t *policy = cli_load_policy(policy_path);
     char sha[65] = "";
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
-                            (int32_t)cfg.determination_schema_id};
+                            (int32_t)cfg.determination_schema_id, (int32_t)cfg.claim_v1_schema_id};
     avro_codec_t *codec = policy ? avro_codec_new(&ids, err, sizeof err) : NULL;
     if (!policy || !codec || file_sha256(policy_path, sha) != 0) {
         if (policy && !codec) fprintf(stderr, "amtagvi-adjudicator: avro: %s\n", err);

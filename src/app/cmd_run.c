@@ -1116,7 +1116,7 @@ int cmd_run(int argc, char **argv)
     if (split_list(cfg.trace_headers, &w->trace_headers, &w->n_trace_headers) != 0)
         w->trace_headers = NULL;
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
-                            (int32_t)cfg.determination_schema_id};
+                            (int32_t)cfg.determination_schema_id, (int32_t)cfg.claim_v1_schema_id};
     if (!w->policy) goto cleanup; /* the reason is printed */
     if (!w->events || !w->slots[0].items || !w->slots[1].items || !w->slots[0].engine ||
         !w->slots[1].engine || !w->quarantine || !w->committer.rejected ||

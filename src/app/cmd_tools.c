@@ -21,6 +21,7 @@ typedef struct {
     bool raw;
     long idle_ms;
     long rate;
+    long schema_version; /**< produce: the claim schema version to write (0: the current) */
 } tool_opts_t;
 
 typedef enum { OPTS_OK, OPTS_HELP, OPTS_USAGE } opts_result_t;
@@ -28,18 +29,17 @@ typedef enum { OPTS_OK, OPTS_HELP, OPTS_USAGE } opts_result_t;
 /* The exit code for a parse that did not end in OPTS_OK. */
 #define OPTS_EXIT(r) ((r) == OPTS_HELP ? 0 : 2)
 
-/* Parses argv for a command that accepts the options named in accepted ("ctirR": --config,
- * --topic, --idle-ms, --raw, --rate); prints the usage on --help or a wrong option. */
+/* Parses argv for a command that accepts the options named in accepted ("ctirRV": --config,
+ * --topic, --idle-ms, --raw, --rate, --schema-version); prints the usage on --help or a wrong
+ * option. */
 static opts_result_t parse_opts(int argc, char **argv, const char *accepted, const char *usage,
                                 tool_opts_t *o)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"raw", no_argument, 0, 'r'},
-                                         {"topic", required_argument, 0, 't'},
-                                         {"idle-ms", required_argument, 0, 'i'},
-                                         {"rate", required_argument, 0, 'R'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"raw", no_argument, 0, 'r'},
+        {"topic", required_argument, 0, 't'},  {"idle-ms", required_argument, 0, 'i'},
+        {"rate", required_argument, 0, 'R'},   {"schema-version", required_argument, 0, 'V'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -52,6 +52,8 @@ static opts_result_t parse_opts(int argc, char **argv, const char *accepted, con
         if (c == 't') o->topic = optarg;
         if (c == 'i') o->idle_ms = atol(optarg);
         if (c == 'R') o->rate = atol(optarg);
+        if (c == 'V')
+            o->schema_version = strcmp(optarg, "1") == 0 ? 1 : strcmp(optarg, "2") == 0 ? 2 : -1;
     }
     return OPTS_OK;
 }
@@ -119,13 +121,21 @@ int cmd_produce(int argc, char **argv)
 {
     tool_opts_t o = {0};
     opts_result_t r =
-        parse_opts(argc, argv, "ctrR",
-                   "produce [--config FILE] [--topic T] [--raw] [--rate N] < events.jsonl\n"
+        parse_opts(argc, argv, "ctrRV",
+                   "produce [--config FILE] [--topic T] [--raw] [--rate N] [--schema-version V]\n"
+                   "        < events.jsonl\n"
                    "  JSON Lines events -> Avro (Confluent framing, each kind's schema id),\n"
                    "  keyed by member_id, in file order. --raw: lines KEY<TAB>HEX as is.\n"
-                   "  --rate N: at most N messages a second (load tests).",
+                   "  --rate N: at most N messages a second (load tests).\n"
+                   "  --schema-version V: claims with claim schema version V, 2 (the default,\n"
+                   "  schema.id.claim) or 1 (schema.id.claim.v1: ORIGINAL claims only).",
                    &o);
     if (r != OPTS_OK) return OPTS_EXIT(r);
+    if (o.schema_version == 0) o.schema_version = 2;
+    if (o.schema_version != 1 && o.schema_version != 2) {
+        fprintf(stderr, "amtagvi-adjudicator: produce: --schema-version is 1 or 2\n");
+        return 2;
+    }
     config_t cfg;
     if (cli_load_config(&cfg, o.config_path) != 0) {
         config_free(&cfg);
@@ -139,7 +149,7 @@ int cmd_produce(int argc, char **argv)
     }
     char err[512];
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
-                            (int32_t)cfg.determination_schema_id};
+                            (int32_t)cfg.determination_schema_id, (int32_t)cfg.claim_v1_schema_id};
     avro_codec_t *codec = avro_codec_new(&ids, err, sizeof err);
     kafka_producer_t *producer =
         codec ? kafka_producer_new(&cfg, NULL, NULL, NULL, err, sizeof err) : NULL;
@@ -193,7 +203,8 @@ int cmd_produce(int argc, char **argv)
             buf_clear(&key);
             buf_clear(&value);
             buf_append_str(&key, event_member_of(&ev));
-            if (avro_codec_encode_event(codec, &ev, &value, err, sizeof err) != 0) {
+            if (avro_codec_encode_event_version(codec, &ev, (int)o.schema_version, &value, err,
+                                                sizeof err) != 0) {
                 fprintf(stderr, "line %ld: cannot encode: %s\n", lineno, err);
                 rejected++;
                 continue;

@@ -30,11 +30,21 @@
 #define HEADER_LEN 5
 #define PLAN_MAX_DEPTH 16
 
-enum { SCHEMA_PA = 0, SCHEMA_CLAIM = 1, SCHEMA_DETERMINATION = 2, SCHEMA_COUNT = 3 };
+enum {
+    SCHEMA_PA = 0,
+    SCHEMA_CLAIM = 1,    /* claim schema version 2 (contract §11) */
+    SCHEMA_CLAIM_V1 = 2, /* version 1: no frequency fields */
+    SCHEMA_DETERMINATION = 3,
+    SCHEMA_COUNT = 4
+};
 /* The event schemas come first: they are read and written through avro-c's generic values (a
  * determination is written directly). */
-#define EVENT_SCHEMAS 2
-static const char *const SCHEMA_NAMES[SCHEMA_COUNT] = {"prior_auth", "claim", "determination"};
+#define EVENT_SCHEMAS 3
+/* The embedded schema files (embedded.h) and the kind each one's messages name. */
+static const char *const SCHEMA_NAMES[SCHEMA_COUNT] = {"prior_auth", "claim", "claim.v1",
+                                                       "determination"};
+static const char *const SCHEMA_KINDS[SCHEMA_COUNT] = {"prior_auth", "claim", "claim",
+                                                       "determination"};
 
 /* ------------------------------------------------------------------ bounded allocator */
 
@@ -404,10 +414,11 @@ static int walk_node(walker_t *w, uint32_t idx)
 /* Determination fields, in schema order: the direct encoder writes them in this order, and
  * codec_new checks the schema has exactly these. */
 static const char *const DETERMINATION_FIELDS[] = {
-    "determination_id", "event_id",    "kind",      "member_id",      "pa_id",
-    "claim_id",         "line_number", "policy_id", "policy_version", "outcome",
-    "x12_action",       "criteria",    "reasons",   "authorization",  "matched_pa_id",
-    "decided_at",       "topic",       "partition", "offset"};
+    "determination_id", "event_id", "kind", "member_id", "pa_id", "claim_id", "line_number",
+    "policy_id", "policy_version", "outcome", "x12_action", "criteria", "reasons", "authorization",
+    "matched_pa_id", "decided_at", "topic", "partition", "offset",
+    /* version 2 (contract §11): last, so a reader of version 1 resolves them away */
+    "frequency_code", "reversed_event_id"};
 #define N_DETERMINATION_FIELDS ((int)(sizeof DETERMINATION_FIELDS / sizeof *DETERMINATION_FIELDS))
 
 /* ------------------------------------------------------------------ codec */
@@ -419,6 +430,9 @@ struct avro_codec {
     avro_value_t value[EVENT_SCHEMAS];
     bool has_value[EVENT_SCHEMAS];
     plan_t plan[EVENT_SCHEMAS];
+    /* How many of event.h's fields (the first ones) each event schema holds: all of them but
+     * in claim version 1, which lacks the trailing frequency fields. */
+    size_t n_fields[EVENT_SCHEMAS];
     avro_reader_t reader;
     avro_writer_t writer;
     char *scratch;
@@ -517,19 +531,33 @@ static int record_matches(avro_schema_t rec, const event_field_t *fields, size_t
 }
 
 /* The codec reads and writes events by field index, so the schema must be exactly event.h's
- * table. */
-static int check_event_schema(avro_schema_t rec, event_kind_t kind, char *err, size_t errlen)
+ * table; *present is then the table's size. An older version of a schema (older: claim version
+ * 1) may instead be the table without some trailing fields, each one a writer may leave out
+ * (event_field_optional: nullable or with a default), which decoding fills with null or the
+ * default; *present is then how many fields it holds. */
+static int check_event_schema(avro_schema_t rec, event_kind_t kind, bool older,
+                              const char *schema_name, size_t *present, char *err, size_t errlen)
 {
     size_t n, bad;
     const event_field_t *fields = event_fields(kind, &n);
-    const char *name = event_kind_name(kind);
-    int ok = record_matches(rec, fields, n, &bad, err, errlen);
+    size_t m = n;
+    if (older && is_avro_record(rec) && avro_schema_record_size(rec) < n) {
+        m = avro_schema_record_size(rec);
+        for (size_t i = m; i < n; i++)
+            if (!event_field_optional(&fields[i]))
+                return errtext_set(err, errlen,
+                                   "%s schema: lacks field %s, which a writer may not leave out",
+                                   schema_name, fields[i].name);
+    }
+    int ok = record_matches(rec, fields, m, &bad, err, errlen);
     if (ok < 0) return -1;
-    if (ok == 0 && bad == n)
-        return errtext_set(err, errlen, "%s schema: expected a record of %zu fields", name, n);
+    if (ok == 0 && bad == m)
+        return errtext_set(err, errlen, "%s schema: expected a record of %zu fields", schema_name,
+                           m);
     if (ok == 0)
-        return errtext_set(err, errlen, "%s schema: field %zu is not %s of the expected type", name,
-                           bad, fields[bad].name);
+        return errtext_set(err, errlen, "%s schema: field %zu is not %s of the expected type",
+                           schema_name, bad, fields[bad].name);
+    *present = m;
     return 0;
 }
 
@@ -544,6 +572,21 @@ static int check_determination_schema(avro_schema_t rec, char *err, size_t errle
             return errtext_set(err, errlen, "determination schema: field %d is not %s", i,
                                DETERMINATION_FIELDS[i]);
     }
+    /* frequency_code is written as its frequency_code_t index: ["null", enum in that order]. */
+    avro_schema_t f = resolve(avro_schema_record_field_get(rec, "frequency_code"));
+    avro_schema_t e = f && is_avro_union(f) && avro_schema_union_size(f) == 2 &&
+                              is_avro_null(resolve(avro_schema_union_branch(f, 0)))
+                          ? resolve(avro_schema_union_branch(f, 1))
+                          : NULL;
+    if (!e || !is_avro_enum(e) || avro_schema_enum_number_of_symbols(e) != FREQUENCY_VOID + 1)
+        return errtext_set(err, errlen,
+                           "determination schema: frequency_code is not [\"null\", the frequency "
+                           "enum]");
+    for (int i = 0; i <= FREQUENCY_VOID; i++)
+        if (strcmp(avro_schema_enum_get(e, i), frequency_code_name((frequency_code_t)i)) != 0)
+            return errtext_set(err, errlen,
+                               "determination schema: frequency_code symbol %d is not %s", i,
+                               frequency_code_name((frequency_code_t)i));
     return 0;
 }
 
@@ -555,11 +598,14 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
         errtext_set(err, errlen, "out of memory");
         return NULL;
     }
-    c->ids = ids ? *ids : (avro_codec_ids_t){1, 2, 3};
+    c->ids = ids ? *ids : AVRO_CODEC_DEFAULT_IDS;
+    int32_t v1 = c->ids.claim_v1_schema_id;
     if (c->ids.prior_auth_schema_id == c->ids.claim_schema_id ||
         c->ids.prior_auth_schema_id == c->ids.determination_schema_id ||
-        c->ids.claim_schema_id == c->ids.determination_schema_id) {
-        errtext_set(err, errlen, "the three schema ids must differ");
+        c->ids.claim_schema_id == c->ids.determination_schema_id ||
+        (v1 > 0 && (v1 == c->ids.prior_auth_schema_id || v1 == c->ids.claim_schema_id ||
+                    v1 == c->ids.determination_schema_id))) {
+        errtext_set(err, errlen, "the schema ids must differ");
         goto error;
     }
     for (int k = 0; k < SCHEMA_COUNT; k++) {
@@ -585,8 +631,13 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
         }
         c->has_value[k] = true;
     }
-    if (check_event_schema(c->schema[SCHEMA_PA], EVENT_PRIOR_AUTH, err, errlen) != 0 ||
-        check_event_schema(c->schema[SCHEMA_CLAIM], EVENT_CLAIM, err, errlen) != 0 ||
+    if (check_event_schema(c->schema[SCHEMA_PA], EVENT_PRIOR_AUTH, false, SCHEMA_NAMES[SCHEMA_PA],
+                           &c->n_fields[SCHEMA_PA], err, errlen) != 0 ||
+        check_event_schema(c->schema[SCHEMA_CLAIM], EVENT_CLAIM, false, SCHEMA_NAMES[SCHEMA_CLAIM],
+                           &c->n_fields[SCHEMA_CLAIM], err, errlen) != 0 ||
+        check_event_schema(c->schema[SCHEMA_CLAIM_V1], EVENT_CLAIM, true,
+                           SCHEMA_NAMES[SCHEMA_CLAIM_V1], &c->n_fields[SCHEMA_CLAIM_V1], err,
+                           errlen) != 0 ||
         check_determination_schema(c->schema[SCHEMA_DETERMINATION], err, errlen) != 0)
         goto error;
     for (int k = 0; k < EVENT_SCHEMAS; k++)
@@ -788,13 +839,22 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
         k = SCHEMA_PA;
     } else if (id == c->ids.claim_schema_id) {
         k = SCHEMA_CLAIM;
+    } else if (c->ids.claim_v1_schema_id > 0 && id == c->ids.claim_v1_schema_id) {
+        k = SCHEMA_CLAIM_V1;
+    } else if (c->ids.claim_v1_schema_id > 0) {
+        errtext_set(err, errlen,
+                    "schema id %d is none of the prior_auth (%d) and claim (%d; version 1: %d) "
+                    "schemas",
+                    id, c->ids.prior_auth_schema_id, c->ids.claim_schema_id,
+                    c->ids.claim_v1_schema_id);
+        return DECODE_UNKNOWN_SCHEMA;
     } else {
         errtext_set(err, errlen,
                     "schema id %d is neither the prior_auth (%d) nor the claim (%d) schema", id,
                     c->ids.prior_auth_schema_id, c->ids.claim_schema_id);
         return DECODE_UNKNOWN_SCHEMA;
     }
-    const char *kind = SCHEMA_NAMES[k];
+    const char *kind = SCHEMA_KINDS[k];
 
     walker_t w = {.p = m + HEADER_LEN,
                   .end = m + len,
@@ -825,7 +885,10 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     size_t nfields;
     const event_field_t *fields = event_fields(out->kind, &nfields);
     fill_t f = {arena, kind, err, errlen};
-    for (size_t i = 0; i < nfields; i++) {
+    /* Fields an older schema lacks (claim version 1: frequency_code, original_claim_id) are
+     * what a writer that leaves them out means: null, or the enum's default (ORIGINAL). */
+    for (size_t i = c->n_fields[k]; i < nfields; i++) event_field_set_null(&fields[i], out);
+    for (size_t i = 0; i < c->n_fields[k]; i++) {
         avro_value_t v;
         if (avro_value_get_by_index(rec, i, &v, NULL) != 0) {
             errtext_set(err, errlen, "%s: field %s: avro-c cannot read it", kind, fields[i].label);
@@ -954,22 +1017,52 @@ cleanup:
 int avro_codec_encode_event(avro_codec_t *c, const event_t *ev, buf_t *out, char *err,
                             size_t errlen)
 {
+    return avro_codec_encode_event_version(c, ev, 2, out, err, errlen);
+}
+
+int avro_codec_encode_event_version(avro_codec_t *c, const event_t *ev, int claim_version,
+                                    buf_t *out, char *err, size_t errlen)
+{
     if (ev->kind != EVENT_PRIOR_AUTH && ev->kind != EVENT_CLAIM)
         return errtext_set(err, errlen, "unknown event kind");
-    int k = ev->kind == EVENT_PRIOR_AUTH ? SCHEMA_PA : SCHEMA_CLAIM;
+    if (claim_version != 1 && claim_version != 2)
+        return errtext_set(err, errlen, "claim schema version %d: only 1 and 2 exist",
+                           claim_version);
+    int k = ev->kind == EVENT_PRIOR_AUTH ? SCHEMA_PA
+            : claim_version == 1         ? SCHEMA_CLAIM_V1
+                                         : SCHEMA_CLAIM;
+    int32_t id = k == SCHEMA_PA      ? c->ids.prior_auth_schema_id
+                 : k == SCHEMA_CLAIM ? c->ids.claim_schema_id
+                                     : c->ids.claim_v1_schema_id;
+    if (k == SCHEMA_CLAIM_V1) {
+        /* Version 1 has no frequency fields: writing it would turn the claim into another one
+         * (a VOID into an ORIGINAL). Names and symbols only, no values. */
+        if (id <= 0)
+            return errtext_set(err, errlen,
+                               "claim schema version 1 has no schema id "
+                               "(schema.id.claim.v1 is 0)");
+        if (ev->claim.frequency_code != FREQUENCY_ORIGINAL)
+            return errtext_set(err, errlen,
+                               "a %s claim cannot be written with claim schema version 1, which "
+                               "has no frequency_code (only ORIGINAL claims can)",
+                               frequency_code_name(ev->claim.frequency_code));
+        if (ev->claim.original_claim_id)
+            return errtext_set(err, errlen,
+                               "a claim with an original_claim_id cannot be written with claim "
+                               "schema version 1, which has no such field");
+    }
     size_t nfields;
     const event_field_t *fields = event_fields(ev->kind, &nfields);
     avro_value_t *rec = &c->value[k];
     int rc = -1;
 
     ENC(avro_value_reset(rec), "the record");
-    for (size_t i = 0; i < nfields; i++) {
+    for (size_t i = 0; i < c->n_fields[k]; i++) {
         avro_value_t v;
         ENC(avro_value_get_by_index(rec, i, &v, NULL), fields[i].name);
         if (encode_field(&fields[i], &v, (const char *)ev, err, errlen) != 0) goto cleanup;
     }
-    rc = encode_value(c, rec, k == SCHEMA_PA ? c->ids.prior_auth_schema_id : c->ids.claim_schema_id,
-                      out, err, errlen);
+    rc = encode_value(c, rec, id, out, err, errlen);
 cleanup:
     return rc;
 }
@@ -997,6 +1090,8 @@ static int check_determination(const determination_t *d, const policy_t *p, char
     }
     if (d->has_authorization && !d->pa_id)
         return errtext_set(err, errlen, "authorization without a pa_id");
+    if (d->kind == EVENT_CLAIM && (unsigned)d->frequency_code > FREQUENCY_VOID)
+        return errtext_set(err, errlen, "determination has an unknown frequency_code");
     return 0;
 }
 
@@ -1110,6 +1205,10 @@ int avro_codec_encode_determination(avro_codec_t *c, const determination_t *d, c
     put_string(w, meta && meta->topic ? meta->topic : "");
     put_long(w, meta ? meta->partition : -1);
     put_long(w, meta ? meta->offset : -1);
+    /* version 2: ["null", FrequencyCode] (a claim's, null for a PA), ["null", "string"] */
+    put_long(w, pa ? 0 : 1);
+    if (!pa) put_long(w, (int64_t)d->frequency_code);
+    put_opt_string(w, d->reversed_event_id);
     if (w->bad || out->len - start > ENCODE_LIMIT) {
         out->len = start;
         if (out->data) out->data[start] = '\0';

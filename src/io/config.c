@@ -45,10 +45,14 @@ static const option_t OPTIONS[] = {
      "... or this many milliseconds after its first message"},
     {"schema.id.prior_auth", OPT_INT, S(prior_auth_schema_id), "1", 0, INT32_MAX, false,
      "Confluent schema id of prior_auth events"},
-    {"schema.id.claim", OPT_INT, S(claim_schema_id), "2", 0, INT32_MAX, false,
-     "Confluent schema id of claim events"},
-    {"schema.id.determination", OPT_INT, S(determination_schema_id), "3", 0, INT32_MAX, false,
-     "Confluent schema id written on determinations"},
+    {"schema.id.claim", OPT_INT, S(claim_schema_id), "4", 0, INT32_MAX, false,
+     "Confluent schema id of claim events, schema version 2 (with frequency_code); produce "
+     "writes it"},
+    {"schema.id.claim.v1", OPT_INT, S(claim_v1_schema_id), "2", 0, INT32_MAX, false,
+     "Confluent schema id of claim events of schema version 1 (judged as ORIGINAL), still "
+     "read; written only by produce --schema-version 1 (0: not accepted)"},
+    {"schema.id.determination", OPT_INT, S(determination_schema_id), "5", 0, INT32_MAX, false,
+     "Confluent schema id written on determinations (schema version 2)"},
     {"retry.max.backoff.ms", OPT_INT, S(retry_max_backoff_ms), "30000", 100, 600000, false,
      "longest wait between retries while PostgreSQL or Kafka is down"},
     {"exit.when.idle.ms", OPT_INT, S(exit_when_idle_ms), "0", 0, 86400000, false,

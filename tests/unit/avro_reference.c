@@ -135,6 +135,16 @@ int avro_reference_encode_determination(avro_reference_t *r, const determination
     rc |= avro_value_set_string(field(rec, "topic", &v), meta && meta->topic ? meta->topic : "");
     rc |= avro_value_set_int(field(rec, "partition", &v), meta ? meta->partition : -1);
     rc |= avro_value_set_long(field(rec, "offset", &v), meta ? meta->offset : -1);
+    /* Version 2 (contract §11): the claim's frequency by its symbol's name, null for a PA. */
+    rc |= avro_value_set_branch(field(rec, "frequency_code", &v), pa ? 0 : 1, &item);
+    if (pa) {
+        rc |= avro_value_set_null(&item);
+    } else {
+        avro_schema_t e = avro_value_get_schema(&item);
+        int sym = avro_schema_enum_get_by_name(e, frequency_code_name(d->frequency_code));
+        rc |= sym < 0 ? -1 : avro_value_set_enum(&item, sym);
+    }
+    rc |= set_opt_string(field(rec, "reversed_event_id", &v), d->reversed_event_id);
     if (rc != 0) return -1;
 
     avro_writer_t w = avro_writer_memory(r->body, BODY_MAX);

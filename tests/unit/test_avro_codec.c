@@ -14,9 +14,13 @@
 #include "policy_file.h"
 #include "test_support.h"
 
+/* The default ids (contract §11): claims of schema version 2 under 4, of version 1 under 2;
+ * determinations of version 2 under 5 (3 was version 1's). */
 #define PA_ID 1
-#define CLAIM_ID 2
-#define DET_ID 3
+#define CLAIM_ID 4
+#define CLAIM_V1_ID 2
+#define DET_ID 5
+#define DET_V1_ID 3
 
 static avro_codec_t *codec;
 static arena_t arena;
@@ -309,6 +313,21 @@ static void det_base(determination_t *d, const char *event_id, event_kind_t kind
     for (int i = 0; i < criteria_count(kind); i++) d->criteria[i] = STATUS_MET;
 }
 
+static const char *get_str(avro_value_t *rec, const char *name);
+
+/* The frequency_code of a determination read back: its symbol, or NULL for null. */
+static const char *get_frequency(avro_value_t *rec)
+{
+    avro_value_t v, b;
+    int disc, sym;
+    ck_assert_int_eq(avro_value_get_by_name(rec, "frequency_code", &v, NULL), 0);
+    ck_assert_int_eq(avro_value_get_discriminant(&v, &disc), 0);
+    if (disc == 0) return NULL;
+    ck_assert_int_eq(avro_value_get_current_branch(&v, &b), 0);
+    ck_assert_int_eq(avro_value_get_enum(&b, &sym), 0);
+    return avro_schema_enum_get(avro_value_get_schema(&b), sym);
+}
+
 static const char *get_str(avro_value_t *rec, const char *name)
 {
     avro_value_t v, b;
@@ -449,6 +468,14 @@ START_TEST(test_encode_determination_direct_equals_generic)
     d.decision_date = 0;
     determination_meta_t meta = {INT64_MIN, "", INT32_MAX, INT64_MAX};
     expect_same_bytes(ref, &d, p, &meta, &a, &b);
+    /* Version 2's fields: every frequency, with and without a reversed event. */
+    for (int fc = FREQUENCY_ORIGINAL; fc <= FREQUENCY_VOID; fc++) {
+        d.frequency_code = (frequency_code_t)fc;
+        d.reversed_event_id = fc == FREQUENCY_ORIGINAL ? NULL : "EV-\xc3\xa9-REVERSED";
+        expect_same_bytes(ref, &d, p, &meta, &a, &b);
+        d.reversed_event_id = NULL;
+        expect_same_bytes(ref, &d, p, NULL, &a, &b);
+    }
     buf_free(&a);
     buf_free(&b);
     avro_reference_free(ref);
@@ -495,6 +522,67 @@ START_TEST(test_encode_determination_claim)
     ck_assert_str_eq(get_str(&item, "group"), "CO");
     ck_assert_ptr_null(get_str(&item, "rarc"));
     ck_assert_str_ne(get_str(&item, "message"), "");
+    ck_assert_str_eq(get_frequency(rec), "ORIGINAL");
+    ck_assert_ptr_null(get_str(rec, "reversed_event_id"));
+    read_determination_free(&r);
+    buf_free(&msg);
+    policy_free(p);
+}
+END_TEST
+
+/* Version 2 of the determination (contract §11): a claim's frequency_code and the event it
+ * reversed, last; null for a prior auth. */
+START_TEST(test_encode_determination_v2_fields)
+{
+    policy_t *p = load_policy();
+    determination_t d;
+    det_base(&d, "EV-VOID", EVENT_CLAIM, OUTCOME_APPROVED);
+    d.claim_id = "CLM-9";
+    d.line_number = 1;
+    d.policy_version = date_from_ymd(2026, 5, 1);
+    for (int i = CLAIM_ORIGINAL + 1; i < CLAIM_CRITERIA_COUNT; i++)
+        d.criteria[i] = STATUS_NOT_APPLICABLE;
+    d.frequency_code = FREQUENCY_VOID;
+    d.original_claim_id = " CLM-1 ";
+    d.reversed_event_id = "EV-ORIGINAL";
+    buf_t msg = {0};
+    ck_assert_msg(avro_codec_encode_determination(codec, &d, p, NULL, &msg, err, sizeof err) == 0,
+                  "%s", err);
+    det_read_t r;
+    read_determination(&msg, &r);
+    ck_assert_str_eq(get_frequency(&r.rec), "VOID");
+    ck_assert_str_eq(get_str(&r.rec, "reversed_event_id"), "EV-ORIGINAL");
+    read_determination_free(&r);
+    /* The two fields are the record's last bytes: a reader of version 1, which stops after
+     * offset, sees the same prefix (tests/interop/wire_compat.py reads it so with Apache Avro). */
+    static const char tail[] = "\x02\x04\x02\x16"
+                               "EV-ORIGINAL"; /* branch 1, VOID, branch 1, length 11 */
+    ck_assert_uint_gt(msg.len, sizeof tail - 1);
+    ck_assert_mem_eq(msg.data + msg.len - (sizeof tail - 1), tail, sizeof tail - 1);
+
+    d.frequency_code = FREQUENCY_REPLACEMENT;
+    d.reversed_event_id = NULL;
+    buf_clear(&msg);
+    ck_assert_int_eq(avro_codec_encode_determination(codec, &d, p, NULL, &msg, err, sizeof err), 0);
+    read_determination(&msg, &r);
+    ck_assert_str_eq(get_frequency(&r.rec), "REPLACEMENT");
+    ck_assert_ptr_null(get_str(&r.rec, "reversed_event_id"));
+    read_determination_free(&r);
+
+    d.frequency_code = (frequency_code_t)3;
+    buf_clear(&msg);
+    ck_assert_int_eq(avro_codec_encode_determination(codec, &d, p, NULL, &msg, err, sizeof err),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "frequency_code"));
+
+    det_base(&d, "EV-PA", EVENT_PRIOR_AUTH, OUTCOME_DENIED);
+    d.pa_id = "PA-9";
+    d.frequency_code = FREQUENCY_VOID; /* not a PA's: written as null */
+    buf_clear(&msg);
+    ck_assert_int_eq(avro_codec_encode_determination(codec, &d, p, NULL, &msg, err, sizeof err), 0);
+    read_determination(&msg, &r);
+    ck_assert_ptr_null(get_frequency(&r.rec));
+    ck_assert_ptr_null(get_str(&r.rec, "reversed_event_id"));
     read_determination_free(&r);
     buf_free(&msg);
     policy_free(p);
@@ -797,6 +885,8 @@ START_TEST(test_framing)
     ck_assert_int_eq(decode(m, sizeof m, &ev), DECODE_UNKNOWN_SCHEMA);
     m[4] = DET_ID; /* a determination is not an input event */
     ck_assert_int_eq(decode(m, sizeof m, &ev), DECODE_UNKNOWN_SCHEMA);
+    m[4] = DET_V1_ID; /* nor one of version 1 */
+    ck_assert_int_eq(decode(m, sizeof m, &ev), DECODE_UNKNOWN_SCHEMA);
     m[1] = 0x80; /* id with the top bit set */
     m[4] = PA_ID;
     ck_assert_int_eq(decode(m, sizeof m, &ev), DECODE_UNKNOWN_SCHEMA);
@@ -809,11 +899,11 @@ END_TEST
 
 START_TEST(test_custom_ids)
 {
-    avro_codec_ids_t ids = {1001, 1002, 1003};
+    avro_codec_ids_t ids = {1001, 1002, 1003, 1004};
     avro_codec_t *c2 = avro_codec_new(&ids, err, sizeof err);
     ck_assert_ptr_nonnull(c2);
     event_t ev, back;
-    buf_t b = {0};
+    buf_t b = {0}, b1 = {0};
     sample_claim(&ev);
     ck_assert_int_eq(avro_codec_encode_event(c2, &ev, &b, err, sizeof err), 0);
     ck_assert_int_eq((unsigned char)b.data[3], 1002 >> 8);
@@ -821,9 +911,210 @@ START_TEST(test_custom_ids)
     ck_assert_int_eq(avro_codec_decode_event(c2, b.data, b.len, &back, &arena, err, sizeof err),
                      DECODE_OK);
     ck_assert_int_eq(decode(b.data, b.len, &back), DECODE_UNKNOWN_SCHEMA);
+    ck_assert_int_eq(avro_codec_encode_event_version(c2, &ev, 1, &b1, err, sizeof err), 0);
+    ck_assert_int_eq((unsigned char)b1.data[4], 1004 & 0xFF);
+    ck_assert_int_eq(avro_codec_decode_event(c2, b1.data, b1.len, &back, &arena, err, sizeof err),
+                     DECODE_OK);
     avro_codec_free(c2);
+
+    /* Version 1 id 0: not accepted, not written; a message under id 0 is an unknown schema. */
+    ids.claim_v1_schema_id = 0;
+    c2 = avro_codec_new(&ids, err, sizeof err);
+    ck_assert_ptr_nonnull(c2);
+    b1.data[1] = b1.data[2] = b1.data[3] = b1.data[4] = 0;
+    ck_assert_int_eq(avro_codec_decode_event(c2, b1.data, b1.len, &back, &arena, err, sizeof err),
+                     DECODE_UNKNOWN_SCHEMA);
+    buf_clear(&b1);
+    ck_assert_int_eq(avro_codec_encode_event_version(c2, &ev, 1, &b1, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "schema.id.claim.v1"));
+    avro_codec_free(c2);
+
     ids.claim_schema_id = 1001;
     ck_assert_ptr_null(avro_codec_new(&ids, err, sizeof err));
+    /* the version-1 id may not be any other id either */
+    for (int k = 0; k < 3; k++) {
+        ids = (avro_codec_ids_t){1001, 1002, 1003, 1001 + k};
+        ck_assert_ptr_null(avro_codec_new(&ids, err, sizeof err));
+        ck_assert_ptr_nonnull(strstr(err, "differ"));
+    }
+    buf_free(&b);
+    buf_free(&b1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ claim schema versions */
+
+/* A claim body by hand, with version 1's fields, then (version 2) frequency and original. The
+ * frequency is an enum index (3 and -1 are none); original NULL writes null. */
+static void claim_body(buf_t *b, uint32_t id, int version, int64_t frequency, const char *original)
+{
+    frame(b, id);
+    put_str(b, "EV-PHI-2");
+    put_str(b, "CLM-PHI-2");
+    put_long(b, 1);               /* line_number */
+    put_long(b, 1780358400000LL); /* received_at */
+    put_str(b, "M-PHI-1");
+    put_long(b, date_from_ymd(1970, 3, 14));
+    put_long(b, date_from_ymd(2026, 6, 20));
+    put_str(b, "C9399");
+    put_long(b, 0); /* ndc null */
+    put_long(b, 1); /* units */
+    put_long(b, 1); /* dose_viable_cells */
+    put_long(b, 20000000000LL);
+    put_long(b, 1); /* diagnosis_codes */
+    put_str(b, "C43.9");
+    put_long(b, 0);
+    put_str(b, "1234567893");
+    put_long(b, 1); /* authorization_id */
+    put_str(b, "PA-PHI-1");
+    put_long(b, 51500000);
+    if (version < 2) return;
+    put_long(b, frequency);
+    put_long(b, original ? 1 : 0);
+    if (original) put_str(b, original);
+}
+
+/* A claim of version 1 (schema id 2, no frequency fields) is an ORIGINAL without a reference,
+ * and otherwise the same claim as one written with version 2. */
+START_TEST(test_claim_v1_decodes_as_original)
+{
+    event_t ev, want;
+    buf_t b = {0}, enc = {0};
+    claim_body(&b, CLAIM_V1_ID, 1, 0, NULL);
+    ck_assert_msg(decode(b.data, b.len, &ev) == DECODE_OK, "%s", err);
+    ck_assert_int_eq(ev.kind, EVENT_CLAIM);
+    ck_assert_int_eq(ev.claim.frequency_code, FREQUENCY_ORIGINAL);
+    ck_assert_ptr_null(ev.claim.original_claim_id);
+    sample_claim(&want);
+    char *x = event_json(&ev), *y = event_json(&want);
+    ck_assert_str_eq(x, y);
+    free(x);
+    free(y);
+    /* The codec writes version 1 as the hand-written bytes, under id 2. */
+    ck_assert_int_eq(avro_codec_encode_event_version(codec, &want, 1, &enc, err, sizeof err), 0);
+    ck_assert_uint_eq(enc.len, b.len);
+    ck_assert_mem_eq(enc.data, b.data, b.len);
+    /* A version-2 body is version 1's plus two fields: it is no version-1 message, and the
+     * reverse is a truncated version-2 one. */
+    buf_clear(&b);
+    claim_body(&b, CLAIM_V1_ID, 2, FREQUENCY_ORIGINAL, NULL);
+    ck_assert_int_eq(decode(b.data, b.len, &ev), DECODE_TRAILING_BYTES);
+    buf_clear(&b);
+    claim_body(&b, CLAIM_ID, 1, 0, NULL);
+    ck_assert_int_eq(decode(b.data, b.len, &ev), DECODE_MALFORMED);
+    ck_assert_ptr_nonnull(strstr(err, "frequency_code"));
+    buf_free(&b);
+    buf_free(&enc);
+}
+END_TEST
+
+/* Version 2 carries every frequency and the reference, through the codec both ways. */
+START_TEST(test_round_trip_frequencies)
+{
+    event_t ev, back;
+    buf_t b = {0};
+    sample_claim(&ev);
+    ev.claim.frequency_code = FREQUENCY_VOID;
+    ev.claim.original_claim_id = " CLM-PHI-1\t";
+    assert_round_trip(&ev);
+    ev.claim.frequency_code = FREQUENCY_REPLACEMENT;
+    ev.claim.original_claim_id = "";
+    assert_round_trip(&ev);
+    ev.claim.original_claim_id = NULL;
+    assert_round_trip(&ev);
+    ev.claim.frequency_code = FREQUENCY_ORIGINAL;
+    ev.claim.original_claim_id = "ignored on an ORIGINAL, still carried";
+    assert_round_trip(&ev);
+    /* Hand-written VOID: the symbol index and the reference land where the schema says. */
+    claim_body(&b, CLAIM_ID, 2, 2, "CLM-1");
+    ck_assert_msg(decode(b.data, b.len, &back) == DECODE_OK, "%s", err);
+    ck_assert_int_eq(back.claim.frequency_code, FREQUENCY_VOID);
+    ck_assert_str_eq(back.claim.original_claim_id, "CLM-1");
+    buf_clear(&b);
+    claim_body(&b, CLAIM_ID, 2, 1, NULL);
+    ck_assert_msg(decode(b.data, b.len, &back) == DECODE_OK, "%s", err);
+    ck_assert_int_eq(back.claim.frequency_code, FREQUENCY_REPLACEMENT);
+    ck_assert_ptr_null(back.claim.original_claim_id);
+    buf_free(&b);
+}
+END_TEST
+
+/* A frequency index that is no symbol is a malformed message naming the field, never judged;
+ * a reference over 128 bytes breaks the contract's string rule. */
+START_TEST(test_frequency_rejected)
+{
+    event_t ev;
+    buf_t b = {0};
+    static const int64_t bad[] = {3, -1, 1000};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        buf_clear(&b);
+        claim_body(&b, CLAIM_ID, 2, bad[i], "CLM-1");
+        ck_assert_int_eq(decode(b.data, b.len, &ev), DECODE_MALFORMED);
+        ck_assert_msg(strstr(err, "frequency_code") && strstr(err, "enum"), "%s", err);
+        assert_no_phi();
+    }
+    char big[130];
+    memset(big, 'o', 129);
+    big[129] = '\0';
+    buf_clear(&b);
+    claim_body(&b, CLAIM_ID, 2, FREQUENCY_VOID, big);
+    ck_assert_int_eq(decode(b.data, b.len, &ev), DECODE_INVALID);
+    ck_assert_msg(strstr(err, "original_claim_id"), "%s", err);
+    buf_free(&b);
+}
+END_TEST
+
+/* One codec reads both versions, interleaved, with nothing of one message left in the next. */
+START_TEST(test_both_claim_ids_at_once)
+{
+    event_t ev;
+    buf_t v1 = {0}, v2 = {0}, pa = {0};
+    claim_body(&v1, CLAIM_V1_ID, 1, 0, NULL);
+    claim_body(&v2, CLAIM_ID, 2, FREQUENCY_VOID, "CLM-1");
+    pa_body(&pa, X_NONE);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(decode(v2.data, v2.len, &ev), DECODE_OK);
+        ck_assert_int_eq(ev.claim.frequency_code, FREQUENCY_VOID);
+        ck_assert_str_eq(ev.claim.original_claim_id, "CLM-1");
+        ck_assert_int_eq(decode(v1.data, v1.len, &ev), DECODE_OK);
+        ck_assert_int_eq(ev.claim.frequency_code, FREQUENCY_ORIGINAL);
+        ck_assert_ptr_null(ev.claim.original_claim_id);
+        ck_assert_str_eq(ev.claim.authorization_id, "PA-PHI-1");
+        ck_assert_int_eq(decode(pa.data, pa.len, &ev), DECODE_OK);
+        ck_assert_int_eq(ev.kind, EVENT_PRIOR_AUTH);
+        arena_reset(&arena);
+    }
+    buf_free(&v1);
+    buf_free(&v2);
+    buf_free(&pa);
+}
+END_TEST
+
+/* Version 1 cannot say REPLACEMENT, VOID or a reference: writing one so is refused, clearly. */
+START_TEST(test_encode_v1_refuses_frequency)
+{
+    event_t ev;
+    buf_t b = {0};
+    sample_claim(&ev);
+    ev.claim.frequency_code = FREQUENCY_VOID;
+    ev.claim.original_claim_id = "CLM-PHI-1";
+    ck_assert_int_eq(avro_codec_encode_event_version(codec, &ev, 1, &b, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "VOID") && strstr(err, "version 1"), "%s", err);
+    assert_no_phi();
+    ev.claim.frequency_code = FREQUENCY_REPLACEMENT;
+    ck_assert_int_eq(avro_codec_encode_event_version(codec, &ev, 1, &b, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "REPLACEMENT"));
+    ev.claim.frequency_code = FREQUENCY_ORIGINAL;
+    ck_assert_int_eq(avro_codec_encode_event_version(codec, &ev, 1, &b, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "original_claim_id"));
+    assert_no_phi();
+    ev.claim.original_claim_id = NULL;
+    ck_assert_int_eq(avro_codec_encode_event_version(codec, &ev, 3, &b, err, sizeof err), -1);
+    ck_assert_uint_eq(b.len, 0);
+    /* A prior auth has one schema: any version writes it. */
+    sample_pa(&ev);
+    ck_assert_int_eq(avro_codec_encode_event_version(codec, &ev, 1, &b, err, sizeof err), 0);
+    ck_assert_int_eq((unsigned char)b.data[4], PA_ID);
     buf_free(&b);
 }
 END_TEST
@@ -921,12 +1212,18 @@ static Suite *suite(void)
     tcase_add_test(tc, test_encode_determination_pa);
     tcase_add_test(tc, test_encode_determination_claim);
     tcase_add_test(tc, test_encode_determination_direct_equals_generic);
+    tcase_add_test(tc, test_encode_determination_v2_fields);
     tcase_add_test(tc, test_hand_written_valid);
     tcase_add_loop_test(tc, test_fault, 0, (int)(sizeof FAULTS / sizeof *FAULTS));
     tcase_add_test(tc, test_huge_length_message);
     tcase_add_test(tc, test_int_out_of_range);
     tcase_add_test(tc, test_framing);
     tcase_add_test(tc, test_custom_ids);
+    tcase_add_test(tc, test_claim_v1_decodes_as_original);
+    tcase_add_test(tc, test_round_trip_frequencies);
+    tcase_add_test(tc, test_frequency_rejected);
+    tcase_add_test(tc, test_both_claim_ids_at_once);
+    tcase_add_test(tc, test_encode_v1_refuses_frequency);
     tcase_add_loop_test(tc, test_truncated_everywhere, 0, 3);
     tcase_add_test(tc, test_garbage);
     tcase_add_test(tc, test_bounded_allocator);
