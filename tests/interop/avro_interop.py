@@ -3,10 +3,13 @@
 
 1. Python encodes a seeded, varied set of events (Confluent framing); the C tool decodes them;
    every field must come back equal, and every event the contract rejects must come back as
-   the right decode error.
-2. The C tool encodes the valid events from their JSON Lines form; Python decodes them.
-3. The C tool encodes a fixed set of determinations; Python decodes them with the real schema
-   (logical types included) and compares with the values C declares.
+   the right decode error. Claims are written with both versions of the claim schema (contract
+   §11): version 2 under id 4 (every frequency), version 1 under id 2 (read as ORIGINAL).
+2. The C tool encodes the valid events from their JSON Lines form; Python decodes them; the
+   ORIGINAL claims without a reference again with claim schema version 1.
+3. The C tool encodes a fixed set of determinations (version 2 of their schema); Python decodes
+   them with the real schema (logical types included) and compares with the values C declares,
+   and reads them again with version 1 of the schema as the reader's schema.
 
 Run with the system python (/usr/bin/python3), which has the `avro` package.
 Usage: avro_interop.py --tool BUILD/avro_interop_tool --schemas SRC/schemas --policy FILE
@@ -27,7 +30,8 @@ import warnings
 import avro.io
 import avro.schema
 
-PA_ID, CLAIM_ID, DET_ID = 1, 2, 3
+PA_ID, CLAIM_ID, DET_ID = 1, 4, 5  # the worker's defaults: claim and determination version 2
+CLAIM_V1_ID, DET_V1_ID = 2, 3  # version 1: claims still read, determinations no longer written
 DATE_MIN, DATE_MAX = -719162, 2932896  # 0001-01-01, 9999-12-31 as days since 1970-01-01
 MS_PER_DAY = 86400000
 TS_MIN, TS_MAX = DATE_MIN * MS_PER_DAY, (DATE_MAX + 1) * MS_PER_DAY - 1
@@ -39,6 +43,7 @@ URGENCY = ["STANDARD", "EXPEDITED"]
 DISEASE = ["RESECTABLE", "UNRESECTABLE", "METASTATIC", "UNKNOWN"]
 BRAF = ["POSITIVE", "NEGATIVE", "UNKNOWN"]
 LYMPHO = ["RECEIVED", "PLANNED", "NOT_PLANNED", "UNKNOWN"]
+FREQUENCY = ["ORIGINAL", "REPLACEMENT", "VOID"]
 
 # Characters of every UTF-8 width, JSON-special and control characters, RTL and astral-plane.
 ALPHABET = list("ABCXYZabcxyz0123456789 .-_/") + [
@@ -193,7 +198,19 @@ def gen_claim(rng, i):
         "rendering_npi": rand_string(rng),
         "authorization_id": maybe(rng, rand_string(rng)),
         "billed_amount_cents": rand_int(rng, *I64),
+        "frequency_code": rng.choice(FREQUENCY),
+        "original_claim_id": maybe(rng, rand_string(rng)),
     }
+
+
+def as_v1(datum):
+    """A claim as a writer of claim schema version 1 has it: no frequency fields."""
+    return {k: v for k, v in datum.items() if k not in ("frequency_code", "original_claim_id")}
+
+
+def read_as_v2(datum):
+    """What a version-1 claim means (contract §11): an ORIGINAL without a reference."""
+    return dict(datum, frequency_code="ORIGINAL", original_claim_id=None)
 
 
 def canonical(kind, datum):
@@ -241,16 +258,22 @@ def split_framed(data):
     return out
 
 
-def build_decode_cases(rng, pa_raw, claim_raw, n):
+def build_decode_cases(rng, pa_raw, claim_raw, claim_v1_raw, n):
     """(message bytes, expected tool output, label, (kind, datum) or None)."""
     cases = []
     for i in range(n):
         if i % 2 == 0:
             kind, schema, sid, datum = "prior_auth", pa_raw, PA_ID, gen_pa(rng, i)
-        else:
+            written = datum
+        elif i % 4 == 1:
             kind, schema, sid, datum = "claim", claim_raw, CLAIM_ID, gen_claim(rng, i)
-        cases.append((frame(sid, avro_bytes(schema, datum)), canonical(kind, datum),
-                      "%s #%d" % (kind, i), (kind, datum)))
+            written = datum
+        else:  # the same topic carries claims of version 1 (contract §11)
+            kind, schema, sid = "claim", claim_v1_raw, CLAIM_V1_ID
+            written = as_v1(gen_claim(rng, i))
+            datum = read_as_v2(written)
+        cases.append((frame(sid, avro_bytes(schema, written)), canonical(kind, datum),
+                      "%s #%d (schema id %d)" % (kind, i, sid), (kind, datum)))
 
     base_pa = gen_pa(rng, 10**6)
     base_pa["received_at"] = 1780358400123
@@ -295,6 +318,24 @@ def build_decode_cases(rng, pa_raw, claim_raw, n):
     cases.append((b"\x01" + good[1:], {"error": "bad_magic"}, "magic 1", None))
     cases.append((frame(7, good[5:]), {"error": "unknown_schema"}, "schema id 7", None))
     cases.append((frame(DET_ID, good[5:]), {"error": "unknown_schema"}, "determination id", None))
+    cases.append((frame(DET_V1_ID, good[5:]), {"error": "unknown_schema"}, "determination v1 id",
+                  None))
+    # Claim versions: v2 bytes under the v1 id have two bytes too many; v1 bytes under the v2 id
+    # end before frequency_code; a frequency index that is no symbol is malformed.
+    good_v1 = avro_bytes(claim_v1_raw, as_v1(base_claim))
+    cases.append((frame(CLAIM_V1_ID, good_v1), canonical("claim", read_as_v2(as_v1(base_claim))),
+                  "base claim, version 1", None))
+    cases.append((frame(CLAIM_V1_ID, good[5:]), {"error": "trailing_bytes"}, "v2 body, v1 id", None))
+    cases.append((frame(CLAIM_ID, good_v1), {"error": "malformed"}, "v1 body, v2 id", None))
+    void = dict(base_claim, frequency_code="VOID", original_claim_id=None)
+    body = avro_bytes(claim_raw, void)
+    assert body.endswith(b"\x04\x00")  # VOID (index 2), then null
+    for idx in (3, -1, 64):
+        bad_body = body[:-2] + avro_bytes(avro.schema.parse('"long"'), idx) + b"\x00"
+        cases.append((frame(CLAIM_ID, bad_body), {"error": "malformed"},
+                      "frequency index %d" % idx, None))
+    bad("129-byte original_claim_id", "claim",
+        lambda d: d.update(frequency_code="REPLACEMENT", original_claim_id="o" * 129), "invalid")
     # A PA body under the claim id is not valid as a claim.
     pa_body = avro_bytes(pa_raw, base_pa)
     cases.append((frame(CLAIM_ID, pa_body), {"error": "malformed"}, "PA body as claim", None))
@@ -329,7 +370,7 @@ def check_decode(res, tool, cases):
             res.check(True, label)
 
 
-def check_encode_events(res, tool, cases, pa_schema, claim_schema):
+def check_encode_events(res, tool, cases, pa_schema, claim_schema, claim_v1_schema):
     valid = [c for c in cases if c[3] is not None and "error" not in c[1]]
     text = "".join(json_line(kind, datum) + "\n" for _, _, _, (kind, datum) in valid)
     frames = split_framed(run_tool(tool, ["encode-events"], text.encode("utf-8")))
@@ -341,6 +382,29 @@ def check_encode_events(res, tool, cases, pa_schema, claim_schema):
         got, left = avro_read(schema, frm[5:])
         res.check(ok_header and left == 0 and got == datum,
                   "encode-events %s: header %s, %d bytes left, equal %s" % (label, ok_header, left, got == datum))
+    # Claim schema version 1 (produce --schema-version 1): the ORIGINAL claims without a
+    # reference, under id 2, read by Python with the version-1 schema.
+    v1 = [(label, datum) for _, _, label, (kind, datum) in valid
+          if kind == "claim" and datum["frequency_code"] == "ORIGINAL"
+          and datum["original_claim_id"] is None]
+    res.check(len(v1) > 20, "only %d claims to write with version 1" % len(v1))
+    text = "".join(json_line("claim", datum) + "\n" for _, datum in v1)
+    frames = split_framed(run_tool(tool, ["encode-events", "1"], text.encode("utf-8")))
+    res.check(len(frames) == len(v1), "encode-events 1 wrote %d of %d" % (len(frames), len(v1)))
+    for frm, (label, datum) in zip(frames, v1):
+        ok_header = frm[:5] == b"\x00" + struct.pack(">I", CLAIM_V1_ID)
+        got, left = avro_read(claim_v1_schema, frm[5:])
+        res.check(ok_header and left == 0 and got == as_v1(datum),
+                  "encode-events 1 %s: header %s, %d bytes left" % (label, ok_header, left))
+    # ... and refuses what version 1 cannot say.
+    refused = [datum for _, _, _, (kind, datum) in valid
+               if kind == "claim" and datum["frequency_code"] != "ORIGINAL"][:1]
+    res.check(len(refused) == 1, "a REPLACEMENT or VOID among the claims")
+    p = subprocess.run([tool, "encode-events", "1"], input=(json_line("claim", refused[0]) + "\n").encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    res.check(p.returncode != 0 and not p.stdout and b"version 1" in p.stderr,
+              "encode-events 1 of a %s: exit %d, %r" % (refused[0]["frequency_code"], p.returncode,
+                                                        p.stderr[-200:]))
 
 
 def det_to_contract_json(d):
@@ -363,13 +427,15 @@ def det_to_contract_json(d):
         "authorization": None if auth is None else dict(
             auth, valid_from=day(auth["valid_from"]), valid_until=day(auth["valid_until"])),
         "matched_pa_id": d["matched_pa_id"],
+        "frequency_code": d["frequency_code"],
+        "reversed_event_id": d["reversed_event_id"],
         "outcome": d["outcome"],
         "criteria": d["criteria"],
         "reasons": d["reasons"],
     }
 
 
-def check_determinations(res, tool, policy, det_schema):
+def check_determinations(res, tool, policy, det_schema, det_v1_schema):
     with tempfile.TemporaryDirectory() as tmp:
         exp_path = os.path.join(tmp, "expected.jsonl")
         frames = split_framed(run_tool(tool, ["encode-determinations", policy, exp_path], b""))
@@ -392,6 +458,16 @@ def check_determinations(res, tool, policy, det_schema):
         res.check(decided_ms == exp["decided_at_ms"], label + ": decided_at %s" % got["decided_at"])
         for k in ("topic", "partition", "offset"):
             res.check(got[k] == exp[k], label + ": %s %r != %r" % (k, got[k], exp[k]))
+        # A consumer still on version 1 of the schema (contract §11): Apache Avro's schema
+        # resolution skips the two trailing fields; every other field reads the same.
+        buf = io.BytesIO(frm[5:])
+        old = avro.io.DatumReader(det_schema, det_v1_schema).read(avro.io.BinaryDecoder(buf))
+        res.check(buf.read() == b"", label + ": bytes left after the version-1 read")
+        res.check(set(old) == set(got) - {"frequency_code", "reversed_event_id"} and
+                  all(old[k] == got[k] for k in old), label + ": version-1 reader differs")
+    kinds = [e["determination"]["frequency_code"] for e in expected]
+    res.check({"ORIGINAL", "REPLACEMENT", "VOID", None} <= set(kinds),
+              "determination cases cover every frequency and null: %s" % sorted(map(str, kinds)))
 
 
 def main():
@@ -406,16 +482,18 @@ def main():
 
     pa_raw = load_schema(os.path.join(args.schemas, "prior_auth.avsc"), raw=True)
     claim_raw = load_schema(os.path.join(args.schemas, "claim.avsc"), raw=True)
+    claim_v1_raw = load_schema(os.path.join(args.schemas, "claim.v1.avsc"), raw=True)
     det = load_schema(os.path.join(args.schemas, "determination.avsc"), raw=False)
-    for name in ("prior_auth", "claim"):  # the real schemas parse too
+    det_v1 = load_schema(os.path.join(args.schemas, "determination.v1.avsc"), raw=False)
+    for name in ("prior_auth", "claim", "claim.v1"):  # the real schemas parse too
         load_schema(os.path.join(args.schemas, name + ".avsc"), raw=False)
 
     res = Results()
     rng = random.Random(args.seed)
-    cases = build_decode_cases(rng, pa_raw, claim_raw, args.events)
+    cases = build_decode_cases(rng, pa_raw, claim_raw, claim_v1_raw, args.events)
     check_decode(res, args.tool, cases)
-    check_encode_events(res, args.tool, cases, pa_raw, claim_raw)
-    check_determinations(res, args.tool, args.policy, det)
+    check_encode_events(res, args.tool, cases, pa_raw, claim_raw, claim_v1_raw)
+    check_determinations(res, args.tool, args.policy, det, det_v1)
     print("avro interop: %d passed, %d failed" % (res.passed, res.failed))
     return 1 if res.failed else 0
 

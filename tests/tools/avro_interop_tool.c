@@ -2,7 +2,8 @@
  * library check that what avro-c writes and reads through the codec is standard Avro.
  *
  *   decode                 framed events on stdin -> one canonical JSON line per event
- *   encode-events          JSON Lines events on stdin -> framed events on stdout
+ *   encode-events [V]      JSON Lines events on stdin -> framed events on stdout; claims with
+ *                          claim schema version V (1 or 2, default 2)
  *   encode-determinations POLICY EXPECTED
  *                          a fixed set of varied determinations -> framed on stdout, and the
  *                          values they were built from, as JSON Lines, in EXPECTED
@@ -21,7 +22,7 @@
 static int usage(void)
 {
     fputs("usage: avro_interop_tool decode < framed\n"
-          "       avro_interop_tool encode-events < events.jsonl > framed\n"
+          "       avro_interop_tool encode-events [1|2] < events.jsonl > framed\n"
           "       avro_interop_tool encode-determinations POLICY EXPECTED_JSONL > framed\n",
           stderr);
     return 2;
@@ -142,6 +143,8 @@ static void event_json(buf_t *b, const event_t *ev)
         put_str(b, "rendering_npi", c->rendering_npi);
         put_str(b, "authorization_id", c->authorization_id);
         put_i64(b, "billed_amount_cents", c->billed_amount_cents);
+        put_str(b, "frequency_code", frequency_code_name(c->frequency_code));
+        put_str(b, "original_claim_id", c->original_claim_id);
     }
     buf_append_str(b, "}\n");
 }
@@ -189,7 +192,7 @@ cleanup:
 
 /* ------------------------------------------------------------------ encode-events */
 
-static int cmd_encode_events(avro_codec_t *codec)
+static int cmd_encode_events(avro_codec_t *codec, int claim_version)
 {
     char *line = NULL, err[256];
     size_t cap = 0;
@@ -208,7 +211,8 @@ static int cmd_encode_events(avro_codec_t *codec)
             break;
         }
         buf_clear(&out);
-        if (avro_codec_encode_event(codec, &ev, &out, err, sizeof err) != 0) {
+        if (avro_codec_encode_event_version(codec, &ev, claim_version, &out, err, sizeof err) !=
+            0) {
             fprintf(stderr, "line %ld: %s\n", lineno, err);
             rc = 1;
             break;
@@ -352,6 +356,37 @@ static size_t build_cases(det_case_t *cs)
     c.meta.offset = -1;
     cs[n++] = c;
 
+    /* Version 2's fields (contract §11): an accepted VOID (APPROVED, nothing after ORIGINAL), a
+     * REPLACEMENT that reversed a line, one whose original was not found. */
+    c = base_case(EVENT_CLAIM, "det-claim-void", "MEM-1001");
+    c.d.claim_id = "CLM-77001-V";
+    c.d.line_number = 1;
+    set_all(&c.d, STATUS_NOT_APPLICABLE);
+    c.d.criteria[CLAIM_ORIGINAL] = STATUS_MET;
+    c.d.frequency_code = FREQUENCY_VOID;
+    c.d.original_claim_id = " CLM-77001 ";
+    c.d.reversed_event_id = "det-claim-approved";
+    cs[n++] = c;
+
+    c = base_case(EVENT_CLAIM, "det-claim-replacement", "MEM-1001");
+    c.d.claim_id = "CLM-77001-R";
+    c.d.line_number = 2;
+    c.d.matched_pa_id = "PA-1001";
+    c.d.frequency_code = FREQUENCY_REPLACEMENT;
+    c.d.original_claim_id = "CLM-77001";
+    c.d.reversed_event_id = "ev-\xc3\xa9\xf0\x9f\x98\x80";
+    cs[n++] = c;
+
+    c = base_case(EVENT_CLAIM, "det-claim-original-not-found", "MEM-1007");
+    c.d.claim_id = "CLM-77007";
+    c.d.line_number = 1;
+    c.d.outcome = OUTCOME_DENIED;
+    set_all(&c.d, STATUS_NOT_APPLICABLE);
+    add_reason(&c.d, CLAIM_ORIGINAL, REASON_ORIGINAL_NOT_FOUND, STATUS_NOT_MET);
+    c.d.frequency_code = FREQUENCY_REPLACEMENT;
+    c.d.original_claim_id = NULL;
+    cs[n++] = c;
+
     c = base_case(EVENT_PRIOR_AUTH, "det-pa-pended", "MEM-1006");
     c.d.pa_id = "PA-1006";
     c.d.outcome = OUTCOME_PENDED;
@@ -427,7 +462,10 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "decode") == 0 && argc == 2)
         rc = cmd_decode(codec);
     else if (strcmp(argv[1], "encode-events") == 0 && argc == 2)
-        rc = cmd_encode_events(codec);
+        rc = cmd_encode_events(codec, 2);
+    else if (strcmp(argv[1], "encode-events") == 0 && argc == 3 &&
+             (strcmp(argv[2], "1") == 0 || strcmp(argv[2], "2") == 0))
+        rc = cmd_encode_events(codec, argv[2][0] - '0');
     else if (strcmp(argv[1], "encode-determinations") == 0 && argc == 4)
         rc = cmd_encode_determinations(codec, argv[2], argv[3]);
     else
