@@ -30,14 +30,20 @@ import avro.schema
 LETTER = {"MET": "M", "NOT_MET": "N", "UNKNOWN": "U", "NOT_APPLICABLE": "A"}
 # Contract §6 / §7 criterion order: the letters of determinations.criteria follow it.
 PA_CRITERIA = ["POLICY", "INDICATION", "1.A", "1.B", "1.C", "1.D", "1.E", "1.F", "1.G", "DOSE"]
-CLAIM_CRITERIA = ["POLICY", "DUPLICATE", "HCPCS", "DIAGNOSIS", "UNITS", "DOSE", "AUTHORIZATION",
-                  "SINGLE_DOSE"]
+CLAIM_CRITERIA = ["ORIGINAL", "POLICY", "DUPLICATE", "HCPCS", "DIAGNOSIS", "UNITS", "DOSE",
+                  "AUTHORIZATION", "SINGLE_DOSE"]
 # §8 fields an outcome message must carry exactly as `evaluate` prints them.
 DET_FIELDS = ["determination_id", "event_id", "kind", "member_id", "pa_id", "claim_id",
               "line_number", "policy_id", "policy_version", "outcome", "x12_action", "criteria",
-              "reasons", "authorization", "matched_pa_id"]
-SCHEMA_IDS = {1: "prior_auth", 2: "claim"}
-DET_SCHEMA_ID = 3
+              "reasons", "authorization", "matched_pa_id", "frequency_code", "reversed_event_id"]
+# The worker's default schema ids (contract §11): claims of claim schema version 2 under 4, and of
+# version 1 (schemas/claim.v1.avsc, read as ORIGINAL) under CLAIM_V1_SCHEMA_ID; determinations of
+# version 2 under DET_SCHEMA_ID (DET_V1_SCHEMA_ID was version 1's, no longer written).
+SCHEMA_IDS = {1: "prior_auth", 4: "claim"}
+CLAIM_V1_SCHEMA_ID = 2
+DET_SCHEMA_ID = 5
+DET_V1_SCHEMA_ID = 3
+CLAIM_V2_FIELDS = ("frequency_code", "original_claim_id")
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -104,8 +110,8 @@ class Env:
         with open(os.path.join(src, "schemas", "determination.avsc")) as f:
             self.det_schema = avro.schema.parse(f.read())
         self.event_schemas = {}
-        for sid, kind in SCHEMA_IDS.items():
-            with open(os.path.join(src, "schemas", kind + ".avsc")) as f:
+        for sid, name in list(SCHEMA_IDS.items()) + [(CLAIM_V1_SCHEMA_ID, "claim.v1")]:
+            with open(os.path.join(src, "schemas", name + ".avsc")) as f:
                 self.event_schemas[sid] = avro.schema.parse(f.read())
 
     def unique(self, stem):
@@ -211,15 +217,17 @@ class Env:
         return det, src
 
     def decode_event(self, value):
-        """An events-topic message value → (kind, record) with the Python library, or None."""
+        """An events-topic message value → (kind, record) with the Python library, or None. A
+        claim of schema version 1 is read as version 2 (its frequency fields defaulted)."""
         if value is None or len(value) < 5 or value[0] != 0:
             return None
         sid = int.from_bytes(value[1:5], "big")
         if sid not in self.event_schemas:
             return None
+        reader = self.event_schemas[4 if sid == CLAIM_V1_SCHEMA_ID else sid]
         try:
-            return SCHEMA_IDS[sid], avro.io.DatumReader(self.event_schemas[sid]).read(
-                avro.io.BinaryDecoder(io.BytesIO(value[5:])))
+            return SCHEMA_IDS.get(sid, "claim"), avro.io.DatumReader(
+                self.event_schemas[sid], reader).read(avro.io.BinaryDecoder(io.BytesIO(value[5:])))
         except Exception:  # noqa: BLE001 - a poison message
             return None
 
@@ -248,8 +256,21 @@ class Env:
         except UnicodeDecodeError:
             return None
 
-    def encode_event(self, kind, record, schema_id=None):
+    def encode_event(self, kind, record, schema_id=None, claim_version=2):
+        """Confluent-framed Avro of a record; a claim with claim schema version 2 (a record
+        without the frequency fields is an ORIGINAL) or, claim_version=1, version 1 under its
+        id (the record must then be an ORIGINAL without original_claim_id)."""
         sid = {v: k for k, v in SCHEMA_IDS.items()}[kind]
+        if kind == "claim" and claim_version == 1:
+            check(record.get("frequency_code", "ORIGINAL") == "ORIGINAL" and
+                  record.get("original_claim_id") is None,
+                  "claim schema version 1 cannot carry %s" % record.get("frequency_code"))
+            sid = CLAIM_V1_SCHEMA_ID
+            record = {k: v for k, v in record.items() if k not in CLAIM_V2_FIELDS}
+        elif kind == "claim":
+            record = dict(record)
+            record.setdefault("frequency_code", "ORIGINAL")
+            record.setdefault("original_claim_id", None)
         buf = io.BytesIO()
         avro.io.DatumWriter(self.event_schemas[sid]).write(record, avro.io.BinaryEncoder(buf))
         return b"\x00" + (schema_id or sid).to_bytes(4, "big") + buf.getvalue()
@@ -602,9 +623,9 @@ def avro_record(ev):
     return rec
 
 
-def encode(env, ev):
+def encode(env, ev, claim_version=2):
     """Confluent-framed Avro of a JSON event, by the reference Python library."""
-    return env.encode_event(ev["kind"], avro_record(ev))
+    return env.encode_event(ev["kind"], avro_record(ev), claim_version=claim_version)
 
 
 def zigzag(n):
