@@ -177,8 +177,9 @@ typedef struct {
     size_t payload_len;
     date_t decision_date;
     outcome_t outcome;
-    const char *criteria;    /**< trace */
-    const char *reasons_csv; /**< "A,B" */
+    const char *criteria;          /**< trace */
+    const char *reasons_csv;       /**< "A,B" */
+    const char *reversed_event_id; /**< as stored (contract §10); NULL when none */
 } retro_row_t;
 
 typedef struct {
@@ -187,11 +188,14 @@ typedef struct {
     const char *old_outcome, *new_outcome;
     const char *old_reasons_csv, *new_reasons_csv;
     const char *finding;
+    /** reversed_event_id stored and re-judged (NULL: none), on every finding. */
+    const char *old_reversed_event_id, *new_reversed_event_id;
 } retro_finding_row_t;
 
 typedef struct {
     int64_t members, events_replayed, events_in_window, changed, paid_now_denied, denied_now_paid,
         undecodable;
+    int64_t reversals_changed; /**< events in the window whose re-judged reversal differs */
 } retro_counts_t;
 
 /** @brief Records a new run (committed at once, status running). */

@@ -5,7 +5,9 @@
  * member (one with an event decided in the window) is replayed in its original stream order
  * through a fresh engine; only events decided inside the window are compared and reported. Rows
  * stream from a server-side cursor in one snapshot, so memory stays constant whatever the
- * window. */
+ * window. The replay reverses lines as the stream's voids and replacements did (contract §10);
+ * a window's events are compared once their member's stream is all replayed, so that a line a
+ * later void reversed is known to be reversed (docs/DECISIONS.md). */
 #include <getopt.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -85,6 +87,102 @@ static int parse_date_arg(const char *s, date_t *out)
     return date_parse(s, strlen(s), out);
 }
 
+/* An event of the window, compared once its member's events are all replayed: whether the line
+ * it billed is reversed depends on the member's later events (contract §10). */
+typedef struct {
+    const char *event_id, *member_id;
+    event_kind_t kind;
+    date_t decision_date;
+    retro_stored_t stored;
+} pending_t;
+
+typedef struct {
+    pending_t *items;
+    size_t n, cap;
+    arena_t strings; /* the member's pending strings, reset with it */
+} pending_list_t;
+
+static const char *dup_opt(arena_t *a, const char *s)
+{
+    return s ? arena_strdup(a, s) : NULL;
+}
+
+static int pending_add(pending_list_t *l, const retro_row_t *r)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        pending_t *items = realloc(l->items, cap * sizeof *items);
+        if (!items) return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    arena_t *a = &l->strings;
+    pending_t *p = &l->items[l->n];
+    *p = (pending_t){arena_strdup(a, r->event_id),
+                     arena_strdup(a, r->member_id),
+                     r->kind,
+                     r->decision_date,
+                     {r->kind, r->outcome, arena_strdup(a, r->criteria),
+                      arena_strdup(a, r->reasons_csv), dup_opt(a, r->reversed_event_id)}};
+    if (!p->event_id || !p->member_id || !p->stored.criteria || !p->stored.reasons_csv ||
+        (r->reversed_event_id && !p->stored.reversed_event_id))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+typedef struct {
+    store_t *store;
+    int64_t run_id;
+    bool dry_run;
+    retro_counts_t *counts;
+    retro_finding_row_t *found;
+    size_t n_found;
+    arena_t strings; /* the findings' strings, reset when they are flushed */
+} findings_t;
+
+/* Compares the member's pending events with what the replay judged, now that the member's
+ * whole stream is replayed; then forgets them. */
+static store_status_t judge_member(const engine_t *engine, pending_list_t *l, findings_t *out)
+{
+    store_status_t st = STORE_OK;
+    for (size_t i = 0; i < l->n && st == STORE_OK; i++) {
+        const pending_t *p = &l->items[i];
+        const determination_t *d = engine_lookup(engine, p->event_id);
+        if (!d) continue; /* cannot happen: every pending event was processed */
+        bool reversal = retro_reversal_changed(p->stored.reversed_event_id, d);
+        if (reversal) out->counts->reversals_changed++;
+        finding_t f = retro_judge(&p->stored, d, engine_is_reversed(engine, p->event_id));
+        if (f == FINDING_NONE) continue;
+        out->counts->changed++;
+        if (f == FINDING_POSSIBLE_OVERPAYMENT) out->counts->paid_now_denied++;
+        if (f == FINDING_NOW_PAYABLE) out->counts->denied_now_paid++;
+        if (out->dry_run) continue;
+        char csv[512];
+        reasons_csv(d, csv, sizeof csv);
+        arena_t *a = &out->strings;
+        out->found[out->n_found++] = (retro_finding_row_t){arena_strdup(a, p->event_id),
+                                                           arena_strdup(a, p->member_id),
+                                                           event_kind_name(p->kind),
+                                                           p->decision_date,
+                                                           outcome_name(p->stored.outcome),
+                                                           outcome_name(d->outcome),
+                                                           arena_strdup(a, p->stored.reasons_csv),
+                                                           arena_strdup(a, csv),
+                                                           finding_name(f),
+                                                           dup_opt(a, p->stored.reversed_event_id),
+                                                           dup_opt(a, d->reversed_event_id)};
+        if (out->n_found == FLUSH_FINDINGS) {
+            st = store_retro_add_findings(out->store, out->run_id, out->found, out->n_found);
+            out->n_found = 0;
+            arena_reset(&out->strings);
+        }
+    }
+    l->n = 0;
+    arena_reset(&l->strings);
+    return st;
+}
+
 int cmd_retro(int argc, char **argv)
 {
     const char *config_path = NULL, *policy_opt = NULL, *from_s = NULL, *to_s = NULL;
@@ -154,13 +252,15 @@ int cmd_retro(int argc, char **argv)
     engine_t *engine = engine_new(policy);
     retro_row_t *rows = calloc(FETCH_ROWS, sizeof *rows);
     retro_finding_row_t *found = calloc(FLUSH_FINDINGS, sizeof *found);
-    arena_t events = {0}, strings = {0};
+    arena_t events = {0};
+    pending_list_t pending = {0};
     retro_counts_t counts = {0};
     int64_t run_id = 0, total = 0, done = 0;
-    size_t n_found = 0;
+    findings_t fs = {store, 0, dry_run, &counts, found, 0, {0}};
     int rc = 1;
     store_status_t st = STORE_OK;
     if (!dry_run) st = store_retro_create_run(store, from, to, policy->file_version, sha, &run_id);
+    fs.run_id = run_id;
     if (st == STORE_OK) st = store_retro_open(store, from, to, &total, &counts.members);
     if (st != STORE_OK) {
         fprintf(stderr, "amtagvi-adjudicator: retro: %s\n", store_error(store));
@@ -181,7 +281,9 @@ int cmd_retro(int argc, char **argv)
         for (size_t i = 0; i < n && st == STORE_OK; i++) {
             const retro_row_t *r = &rows[i];
             if (strcmp(member, r->member_id) != 0) {
-                /* A new member: history starts empty and is rebuilt by replay. */
+                /* The previous member's stream is all replayed: judge its window's events. A
+                 * new member's history starts empty and is rebuilt by replay. */
+                if ((st = judge_member(engine, &pending, &fs)) != STORE_OK) break;
                 engine_reset(engine);
                 snprintf(member, sizeof member, "%s", r->member_id);
             }
@@ -203,33 +305,14 @@ int cmd_retro(int argc, char **argv)
             counts.events_replayed++;
             if (r->decision_date < from || r->decision_date > to) continue;
             counts.events_in_window++;
-            finding_t f = retro_compare(r->kind, r->outcome, r->criteria, r->reasons_csv, d);
-            if (f == FINDING_NONE) continue;
-            counts.changed++;
-            if (f == FINDING_POSSIBLE_OVERPAYMENT) counts.paid_now_denied++;
-            if (f == FINDING_NOW_PAYABLE) counts.denied_now_paid++;
-            if (dry_run) continue;
-            char csv[512];
-            reasons_csv(d, csv, sizeof csv);
-            found[n_found++] = (retro_finding_row_t){arena_strdup(&strings, r->event_id),
-                                                     arena_strdup(&strings, r->member_id),
-                                                     event_kind_name(r->kind),
-                                                     r->decision_date,
-                                                     outcome_name(r->outcome),
-                                                     outcome_name(d->outcome),
-                                                     arena_strdup(&strings, r->reasons_csv),
-                                                     arena_strdup(&strings, csv),
-                                                     finding_name(f)};
-            if (n_found == FLUSH_FINDINGS) {
-                st = store_retro_add_findings(store, run_id, found, n_found);
-                n_found = 0;
-                arena_reset(&strings);
-            }
+            if (pending_add(&pending, r) != 0) st = STORE_RETRY; /* out of memory */
         }
         progress(&prog, done, false);
         if (st != STORE_OK) break;
     }
-    if (st == STORE_OK && n_found) st = store_retro_add_findings(store, run_id, found, n_found);
+    if (st == STORE_OK) st = judge_member(engine, &pending, &fs);
+    if (st == STORE_OK && fs.n_found)
+        st = store_retro_add_findings(store, run_id, found, fs.n_found);
     progress(&prog, done, true);
     if (st != STORE_OK) {
         fprintf(stderr, "amtagvi-adjudicator: retro failed: %s\n", store_error(store));
@@ -253,6 +336,8 @@ int cmd_retro(int argc, char **argv)
            (long long)counts.paid_now_denied);
     printf("  denied, would now be paid                         %lld\n",
            (long long)counts.denied_now_paid);
+    printf("  replacements and voids reversing otherwise        %lld\n",
+           (long long)counts.reversals_changed);
     if (counts.undecodable)
         printf("  undecodable stored events %lld\n", (long long)counts.undecodable);
     rc = 0;
@@ -261,7 +346,9 @@ cleanup:
     free(rows);
     free(found);
     arena_free(&events);
-    arena_free(&strings);
+    arena_free(&fs.strings);
+    arena_free(&pending.strings);
+    free(pending.items);
     engine_free(engine);
     store_free(store);
     avro_codec_free(codec);

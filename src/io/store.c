@@ -241,7 +241,7 @@ static void array_add_i64(buf_t *b, int64_t v)
     "valid_until - date '1970-01-01', auth_max_doses, auth_dose_min, auth_dose_max, "              \
     "matched_pa_id, fingerprint, "                                                                 \
     "(extract(epoch from decided_at) * 1000)::bigint, source_topic, source_partition, "            \
-    "source_offset, seq"
+    "source_offset, seq, frequency_code, original_claim_id, reversed_event_id"
 
 static const char *col(PGresult *r, int row, int c)
 {
@@ -287,6 +287,20 @@ static int row_to_determination(PGresult *r, int i, determination_t *d, uint64_t
     d->dose_max_cells = col(r, i, 15) ? atoll(col(r, i, 15)) : 0;
     d->matched_pa_id = col(r, i, 16);
     *fingerprint = (uint64_t)atoll(col(r, i, 17));
+    /* Contract §10: a claim row stored before migration 006 has no frequency_code and was an
+     * ORIGINAL. original_claim_id is what history needs to reverse the same line again. */
+    const char *freq = col(r, i, 23);
+    d->frequency_code = FREQUENCY_ORIGINAL;
+    if (freq && d->kind == EVENT_CLAIM) {
+        if (strcmp(freq, "REPLACEMENT") == 0)
+            d->frequency_code = FREQUENCY_REPLACEMENT;
+        else if (strcmp(freq, "VOID") == 0)
+            d->frequency_code = FREQUENCY_VOID;
+        else if (strcmp(freq, "ORIGINAL") != 0)
+            return -1;
+    }
+    d->original_claim_id = col(r, i, 24);
+    d->reversed_event_id = col(r, i, 25);
     determination_id_for(d->event_id, d->determination_id);
     return 0;
 }
@@ -543,7 +557,7 @@ static void bin_row(buf_t *b, const store_row_t *row)
     const determination_t *d = row->det;
     char trace[MAX_CRITERIA + 1];
     criteria_trace(d, trace);
-    bin_i16(b, 26);
+    bin_i16(b, 29);
     bin_text(b, d->event_id);
     bin_uuid(b, d->determination_id);
     bin_text(b, event_kind_name(d->kind));
@@ -577,6 +591,11 @@ static void bin_row(buf_t *b, const store_row_t *row)
     bin_int8(b, row->offset);
     bin_timestamptz(b, row->decided_at_ms);
     bin_text(b, row->urgency);
+    /* Contract §10, migration 006: what engine_load needs to reverse the same lines again. */
+    bool claim = d->kind == EVENT_CLAIM;
+    bin_text(b, claim ? frequency_code_name(d->frequency_code) : NULL);
+    bin_text(b, claim ? d->original_claim_id : NULL);
+    bin_text(b, claim ? d->reversed_event_id : NULL);
 }
 
 /* COPYs data. @returns STORE_OK, STORE_RETRY, or STORE_REJECTED with the refusal described
@@ -737,7 +756,8 @@ static void dead_letter_line(buf_t *b, const store_dead_letter_t *dl, const char
     "line_number, policy_version, decision_date, outcome, criteria, reason_codes, valid_from, "    \
     "valid_until, auth_max_doses, auth_dose_min, auth_dose_max, matched_pa_id, fingerprint, "      \
     "payload, received_at, source_topic, source_partition, source_offset, decided_at, "            \
-    "urgency) FROM STDIN WITH (FORMAT binary)"
+    "urgency, frequency_code, original_claim_id, reversed_event_id) FROM STDIN WITH (FORMAT "      \
+    "binary)"
 
 /* COPYs rows[lo, hi) in binary. */
 static store_status_t copy_determinations(store_t *s, const store_row_t *rows, size_t lo, size_t hi)
@@ -1164,7 +1184,8 @@ store_status_t store_retro_open(store_t *s, date_t from, date_t to, int64_t *eve
     if (exec_params(s,
                     "DECLARE retro_cursor NO SCROLL CURSOR FOR SELECT d.event_id, d.member_id, "
                     "d.kind, d.payload, (d.decision_date - date '1970-01-01')::int4, d.outcome, "
-                    "d.criteria, array_to_string(d.reason_codes, ',') FROM determinations d "
+                    "d.criteria, array_to_string(d.reason_codes, ','), d.reversed_event_id "
+                    "FROM determinations d "
                     "JOIN retro_members m USING (member_id) ORDER BY d.member_id, d.seq",
                     0, NULL, NULL) != STORE_OK) {
         rollback(s);
@@ -1204,7 +1225,8 @@ store_status_t store_retro_fetch(store_t *s, retro_row_t *rows, size_t max, size
                                       (uint32_t)day[2] << 8 | day[3]),
             .outcome = o,
             .criteria = PQgetvalue(r, k, 6),
-            .reasons_csv = PQgetvalue(r, k, 7)};
+            .reasons_csv = PQgetvalue(r, k, 7),
+            .reversed_event_id = PQgetisnull(r, k, 8) ? NULL : PQgetvalue(r, k, 8)};
     }
     return STORE_OK;
 }
@@ -1223,12 +1245,17 @@ store_status_t store_retro_add_findings(store_t *s, int64_t run_id, const retro_
         copy_text(b, f->member_id);
         buf_printf(b, "\t%s\t", f->kind);
         copy_date(b, f->decision_date);
-        buf_printf(b, "\t%s\t%s\t{%s}\t{%s}\t%s\n", f->old_outcome, f->new_outcome,
+        buf_printf(b, "\t%s\t%s\t{%s}\t{%s}\t%s\t", f->old_outcome, f->new_outcome,
                    f->old_reasons_csv, f->new_reasons_csv, f->finding);
+        copy_text(b, f->old_reversed_event_id);
+        buf_append_char(b, '\t');
+        copy_text(b, f->new_reversed_event_id);
+        buf_append_char(b, '\n');
     }
     return copy_rows(s,
                      "COPY retro_findings (run_id, event_id, member_id, kind, decision_date, "
-                     "old_outcome, new_outcome, old_reasons, new_reasons, finding) FROM STDIN",
+                     "old_outcome, new_outcome, old_reasons, new_reasons, finding, "
+                     "old_reversed_event_id, new_reversed_event_id) FROM STDIN",
                      b);
 }
 
@@ -1251,11 +1278,18 @@ store_status_t store_retro_close(store_t *s, int64_t run_id, const retro_counts_
         }
         return STORE_OK;
     }
-    char vals[8][24];
-    int64_t nums[8] = {run_id,     c->members,         c->events_replayed, c->events_in_window,
-                       c->changed, c->paid_now_denied, c->denied_now_paid, c->undecodable};
-    const char *v[8];
-    for (int i = 0; i < 8; i++) {
+    char vals[9][24];
+    int64_t nums[9] = {run_id,
+                       c->members,
+                       c->events_replayed,
+                       c->events_in_window,
+                       c->changed,
+                       c->paid_now_denied,
+                       c->denied_now_paid,
+                       c->undecodable,
+                       c->reversals_changed};
+    const char *v[9];
+    for (int i = 0; i < 9; i++) {
         snprintf(vals[i], sizeof vals[i], "%lld", (long long)nums[i]);
         v[i] = vals[i];
     }
@@ -1263,8 +1297,8 @@ store_status_t store_retro_close(store_t *s, int64_t run_id, const retro_counts_
         s,
         "UPDATE retro_runs SET status = 'finished', finished_at = clock_timestamp(), members = $2, "
         "events_replayed = $3, events_in_window = $4, changed = $5, paid_now_denied = $6, "
-        "denied_now_paid = $7, undecodable = $8 WHERE run_id = $1",
-        8, v, NULL);
+        "denied_now_paid = $7, undecodable = $8, reversals_changed = $9 WHERE run_id = $1",
+        9, v, NULL);
     if (st == STORE_OK) st = exec_params(s, "COMMIT", 0, NULL, NULL);
     if (st != STORE_OK) rollback(s);
     return st;

@@ -144,6 +144,58 @@ SELECT 'amtagvi-adjudicator', 'amtagvi.events.v1', p, 1000 * p, 1000 * p - p,
        now() - p * interval '1 minute', 'worker-' || (p % 3)
 FROM generate_series(0, 5) AS p;
 
+-- Claim lifecycle (ADJUDICATION.md §10, migration 006): members V1..V9 and E14, inserted in this
+-- order (seq follows it). Traces: 9 letters, ORIGINAL first; lc-4a and lc-9a are rows stored
+-- before 006 (8 letters, frequency_code NULL). Received today or yesterday.
+--   V1: CV1 paid, then a VOID naming ' CV1 ' (trimmed) reverses it: no paid dose.
+--   V2: CV2 paid, then a REPLACEMENT CV2R (paid) reverses it: one paid dose, CV2R.
+--   V3: a VOID of nothing: ORIGINAL_NOT_FOUND.
+--   V4: old row CV4 line 1 stays paid: an accepted VOID names CV4 line 2, and member V8's
+--       accepted VOID names 'CV4' line 1 (another member's line is another line).
+--   V5: CV5 paid, voided (tab / CR LF around the reference), then billed again: paid once.
+--   V6: CV6 paid, then a DENIED but accepted REPLACEMENT: the reversal stands, nothing paid.
+--   V7: a REPLACEMENT of nothing: ORIGINAL_NOT_FOUND.
+--   V9: old row CV9 voided by a new VOID: no paid dose.
+--   E14: PX14 approved, expiring in 7 days; its only paid line was voided: listed as unused.
+INSERT INTO determinations (event_id, determination_id, kind, member_id, pa_id, claim_id, line_number,
+    policy_version, decision_date, outcome, criteria, reason_codes, valid_from, valid_until, matched_pa_id,
+    fingerprint, payload, received_at, source_topic, source_partition, source_offset, decided_at,
+    urgency, frequency_code, original_claim_id, reversed_event_id)
+SELECT e.event_id, md5(e.event_id)::uuid, e.kind, e.member_id, CASE WHEN e.kind = 'prior_auth' THEN e.pa END,
+       CASE WHEN e.kind = 'claim' THEN e.claim_id END, CASE WHEN e.kind = 'claim' THEN e.line END,
+       date '2026-05-01', t.today - e.ago, e.outcome, e.criteria, e.reasons::text[],
+       CASE WHEN e.kind = 'prior_auth' THEN t.today - 170 END,
+       CASE WHEN e.kind = 'prior_auth' THEN t.today + 7 END,
+       CASE WHEN e.kind = 'claim' THEN e.pa END,
+       0, '\x00'::bytea, (t.today - e.rcvd_ago)::timestamp AT TIME ZONE 'UTC' + e.n * interval '1 minute',
+       'amtagvi.events.v1', 0, 950000 + e.n,
+       (t.today - e.rcvd_ago)::timestamp AT TIME ZONE 'UTC' + e.n * interval '1 minute' + interval '2 seconds',
+       CASE WHEN e.kind = 'prior_auth' THEN 'STANDARD' END, e.freq, e.orig, e.rev
+FROM seed_today t,
+     (VALUES
+        (1, 'lc-1a', 'claim', 'V1', NULL, 'CV1', 1, 'APPROVED', 'AMMMMMMMM', '{}', 'ORIGINAL', NULL, NULL, 3, 1),
+        (2, 'lc-1v', 'claim', 'V1', NULL, 'CV1-V', 1, 'APPROVED', 'MAAAAAAAA', '{}', 'VOID', ' CV1 ', 'lc-1a', 3, 0),
+        (3, 'lc-2a', 'claim', 'V2', NULL, 'CV2', 1, 'APPROVED', 'AMMMMMMMM', '{}', 'ORIGINAL', NULL, NULL, 4, 1),
+        (4, 'lc-2r', 'claim', 'V2', NULL, 'CV2R', 1, 'APPROVED', 'MMMMMMMMM', '{}', 'REPLACEMENT', 'CV2', 'lc-2a', 4, 0),
+        (5, 'lc-3v', 'claim', 'V3', NULL, 'CV3', 1, 'DENIED', 'NAAAAAAAA', '{ORIGINAL_NOT_FOUND}', 'VOID', 'CV3', NULL, 4, 0),
+        (6, 'lc-4a', 'claim', 'V4', NULL, 'CV4', 1, 'APPROVED', 'MMMMMMMM', '{}', NULL, NULL, NULL, 5, 1),
+        (7, 'lc-4v', 'claim', 'V4', NULL, 'CV4-V', 2, 'APPROVED', 'MAAAAAAAA', '{}', 'VOID', 'CV4', 'lc-x', 5, 0),
+        (8, 'lc-8v', 'claim', 'V8', NULL, 'CV8', 1, 'APPROVED', 'MAAAAAAAA', '{}', 'VOID', 'CV4', 'lc-y', 5, 0),
+        (9, 'lc-5a', 'claim', 'V5', NULL, 'CV5', 1, 'APPROVED', 'AMMMMMMMM', '{}', 'ORIGINAL', NULL, NULL, 6, 1),
+        (10, 'lc-5v', 'claim', 'V5', NULL, 'CV5V', 1, 'APPROVED', 'MAAAAAAAA', '{}', 'VOID', E'\tCV5\r\n', 'lc-5a', 6, 1),
+        (11, 'lc-5b', 'claim', 'V5', NULL, 'CV5', 1, 'APPROVED', 'AMMMMMMMM', '{}', 'ORIGINAL', NULL, NULL, 6, 0),
+        (12, 'lc-6a', 'claim', 'V6', NULL, 'CV6', 1, 'APPROVED', 'AMMMMMMMM', '{}', 'ORIGINAL', NULL, NULL, 6, 1),
+        (13, 'lc-6r', 'claim', 'V6', NULL, 'CV6', 1, 'DENIED', 'MMMMMMMNM', '{AUTH_EXPIRED}', 'REPLACEMENT', 'CV6', 'lc-6a', 6, 0),
+        (14, 'lc-7r', 'claim', 'V7', NULL, 'CV7', 1, 'DENIED', 'NAAAAAAAA', '{ORIGINAL_NOT_FOUND}', 'REPLACEMENT', 'CV7', NULL, 6, 0),
+        (15, 'lc-9a', 'claim', 'V9', NULL, 'CV9', 1, 'APPROVED', 'MMMMMMMM', '{}', NULL, NULL, NULL, 7, 1),
+        (16, 'lc-9v', 'claim', 'V9', NULL, 'CV9-V', 1, 'APPROVED', 'MAAAAAAAA', '{}', 'VOID', 'CV9', 'lc-9a', 7, 0),
+        (17, 'lc-14', 'prior_auth', 'E14', 'PX14', NULL, NULL, 'APPROVED', 'MMMMMMMMMM', '{}', NULL, NULL, NULL, 170, 1),
+        (18, 'lc-14c', 'claim', 'E14', 'PX14', 'CE14', 1, 'APPROVED', 'AMMMMMMMM', '{}', 'ORIGINAL', NULL, NULL, 8, 1),
+        (19, 'lc-14v', 'claim', 'E14', NULL, 'CE14-V', 1, 'APPROVED', 'MAAAAAAAA', '{}', 'VOID', 'CE14', 'lc-14c', 8, 0)
+     ) AS e (n, event_id, kind, member_id, pa, claim_id, line, outcome, criteria, reasons, freq, orig, rev,
+             ago, rcvd_ago)
+ORDER BY e.n;
+
 VACUUM ANALYZE determinations;
 VACUUM ANALYZE dead_letters;
 VACUUM ANALYZE worker_batches;

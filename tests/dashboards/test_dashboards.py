@@ -40,9 +40,11 @@ class Psql:
     def __init__(self, a):
         self.a = a
 
-    def run(self, sql, user="amtagvi", tz="UTC", stdin=None):
-        """(ok, rows, stderr): rows as lists of strings, None for NULL."""
+    def run(self, sql, user="amtagvi", tz="UTC", stdin=None, verbose=False):
+        """(ok, rows, stderr): rows as lists of strings, None for NULL; verbose errors carry the
+        SQLSTATE."""
         cmd = [self.a.psql, "-X", "-q", "--csv", "-t", "-P", "null=" + NULL, "-v", "ON_ERROR_STOP=1",
+               *(["-v", "VERBOSITY=verbose"] if verbose else []),
                "-h", "127.0.0.1", "-p", str(self.a.port), "-U", user, "-d", self.a.db, "-c", sql]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["PGTZ"] = tz
@@ -117,6 +119,16 @@ def denied(db, user, sql, stdin=None):
     return True
 
 
+def refused_with(db, user, sql, sqlstate):
+    """The statement fails with that SQLSTATE (psql's verbose error text carries it)."""
+    ok, _, err = db.run(sql, user=user, verbose=True)
+    if ok:
+        raise Failed(f"{user} was allowed: {sql}")
+    if f"ERROR:  {sqlstate}:" not in err:
+        raise Failed(f"{user}: refused, but not with SQLSTATE {sqlstate}: {err}")
+    return True
+
+
 def allowed(db, user, sql, stdin=None):
     ok, rows, err = db.run(sql, user=user, stdin=stdin)
     if not ok:
@@ -156,10 +168,31 @@ def main():
     base = db.rows(
         "SELECT event_id, determination_id, kind, member_id, pa_id, decision_date, outcome, "
         "array_to_json(reason_codes), valid_from, valid_until, matched_pa_id, seq, "
-        "extract(epoch FROM received_at), extract(epoch FROM decided_at), urgency FROM determinations")
+        "extract(epoch FROM received_at), extract(epoch FROM decided_at), urgency, claim_id, line_number, "
+        "frequency_code, original_claim_id, reversed_event_id FROM determinations")
     R = collections.namedtuple("R", "event_id det_id kind member pa_id day outcome codes valid_from "
-                                    "valid_until matched seq received decided urgency")
-    dets = [R(*r[:7], json.loads(r[7]), *r[8:11], int(r[11]), D(r[12]), D(r[13]), r[14]) for r in base]
+                                    "valid_until matched seq received decided urgency claim_id line "
+                                    "freq orig reversed_id")
+    dets = [R(*r[:7], json.loads(r[7]), *r[8:11], int(r[11]), D(r[12]), D(r[13]), *r[14:]) for r in base]
+
+    # ADJUDICATION.md §10, recomputed here: a billed determination is an ORIGINAL (frequency_code
+    # ORIGINAL, or null on a row stored before migration 006) or an accepted REPLACEMENT; it is
+    # reversed when a later accepted REPLACEMENT or VOID of the member names its line (reference
+    # trimmed of space, tab, CR, LF).
+    def billed(d):
+        return d.kind == "claim" and (d.freq in (None, "ORIGINAL")
+                                      or (d.freq == "REPLACEMENT" and d.reversed_id is not None))
+
+    reversals = collections.defaultdict(list)
+    for r in dets:
+        if r.reversed_id is not None:
+            reversals[(r.member, (r.orig or "").strip(" \t\r\n"), r.line)].append(r.seq)
+
+    def reversed_line(d):
+        return any(seq > d.seq for seq in reversals.get((d.member, d.claim_id, d.line), []))
+
+    def paid_dose(d):
+        return billed(d) and d.outcome == "APPROVED" and not reversed_line(d)
 
     # ------------------------------------------------------------------ the seed is what it says
     def seed_distribution():
@@ -170,19 +203,19 @@ def main():
             pa["APPROVED" if x < 60 else "DENIED" if x < 85 else "PENDED"] += 1
             y = 17 * b % 100
             cl["APPROVED" if y < 65 else "DENIED" if y < 90 else "PENDED"] += 1
-        pa["APPROVED"] += 14   # edge cases
+        pa["APPROVED"] += 14 + 1  # edge cases, lifecycle
         pa["DENIED"] += 1
-        cl["APPROVED"] += 3
-        cl["DENIED"] += 1
+        cl["APPROVED"] += 3 + 15
+        cl["DENIED"] += 1 + 3
         got = {(k, o): int(n) for k, o, n in db.rows(
             "SELECT kind, outcome, sum(count) FROM dashboards.outcomes_daily GROUP BY 1, 2")}
         exp = {**{("prior_auth", o): n for o, n in pa.items()}, **{("claim", o): n for o, n in cl.items()}}
         if got != exp:
             raise Failed(f"outcome totals {got} != {exp} (from the seed's formulas)")
-        if len(dets) != 30019:
-            raise Failed(f"{len(dets)} determinations, 30019 expected")
+        if len(dets) != 30038:
+            raise Failed(f"{len(dets)} determinations, 30038 expected")
 
-    c.check("seed: 30,019 determinations, outcome totals as the seed's formulas say", seed_distribution)
+    c.check("seed: 30,038 determinations, outcome totals as the seed's formulas say", seed_distribution)
 
     # ------------------------------------------------------------------ reason_codes
     def reason_codes_match_policy():
@@ -268,7 +301,7 @@ def main():
                 if k not in standing or standing[k].seq < d.seq:
                     standing[k] = d
         used = {(d.member, d.matched) for d in dets
-                if d.kind == "claim" and d.outcome == "APPROVED" and d.matched}
+                if d.kind == "claim" and d.outcome == "APPROVED" and d.matched and not reversed_line(d)}
         exp = []
         for (member, pa_id), d in standing.items():
             until = dt.date.fromisoformat(d.valid_until)
@@ -283,12 +316,80 @@ def main():
         want = {"edge-2b", "edge-3a", "edge-5", "edge-7", "edge-8", "edge-11", "edge-12a"}
         if listed != want:
             raise Failed(f"edge cases listed: {sorted(listed)}, expected {sorted(want)}")
+        if "lc-14" not in {r[1] for r in got}:
+            raise Failed("PX14, whose only paid claim line was voided, is not listed as unused")
         if len(got) < 20:
             raise Failed(f"only {len(got)} rows: the generated part of the seed should add some")
         return True
 
     c.check("approvals_expiring = standing approvals ending in (today, today+30], no paid claim",
             approvals_expiring)
+
+    # ------------------------------------------------------------------ paid_doses_daily
+    def lifecycle_seed():
+        # the recomputation above is itself checked against the seed's hand-made cases
+        lc = {d.event_id: d for d in dets if d.event_id.startswith("lc-")}
+        paid = {e for e, d in lc.items() if paid_dose(d)}
+        rev = {e for e, d in lc.items() if billed(d) and reversed_line(d)}
+        if paid != {"lc-2r", "lc-4a", "lc-5b"}:
+            raise Failed(f"paid doses among the lifecycle rows: {sorted(paid)}")
+        if rev != {"lc-1a", "lc-2a", "lc-5a", "lc-6a", "lc-9a", "lc-14c"}:
+            raise Failed(f"reversed lines among the lifecycle rows: {sorted(rev)}")
+        if any(billed(lc[e]) for e in ("lc-1v", "lc-3v", "lc-7r", "lc-4v", "lc-8v")):
+            raise Failed("a void or a refused replacement counted as billed")
+        return True
+
+    c.check("seed: lifecycle cases are paid / reversed as ADJUDICATION.md §10 says", lifecycle_seed)
+
+    def paid_doses_daily():
+        acc = collections.defaultdict(lambda: [0, 0, 0])
+        for d in dets:
+            if billed(d) and d.outcome == "APPROVED":
+                a = acc[d.day]
+                a[0] += 1
+                a[1] += reversed_line(d)
+                a[2] += not reversed_line(d)
+        exp = [(day, *map(str, a)) for day, a in acc.items()]
+        got = [tuple(r) for r in db.rows(
+            "SELECT day, approved_lines, reversed_lines, paid_doses FROM dashboards.paid_doses_daily")]
+        same(exp, got, "paid_doses_daily")
+        tot = db.rows("SELECT sum(approved_lines), sum(reversed_lines), sum(paid_doses) "
+                      "FROM dashboards.paid_doses_daily")[0]
+        # generated claims: all paid; lifecycle: 9 billed approved lines, 6 of them reversed
+        gen = sum(1 for d in dets if d.kind == "claim" and d.outcome == "APPROVED"
+                  and not d.event_id.startswith("lc-"))
+        if tot != [str(gen + 9), "6", str(gen + 3)]:
+            raise Failed(f"totals {tot}, expected [{gen + 9}, 6, {gen + 3}]")
+        return True
+
+    c.check("paid_doses_daily = billed APPROVED claim lines net of later voids and replacements",
+            paid_doses_daily)
+
+    # ------------------------------------------------------------------ claim_corrections_daily
+    def claim_corrections_daily():
+        acc = collections.defaultdict(lambda: [0, 0, 0])
+        for d in dets:
+            if d.freq in ("REPLACEMENT", "VOID"):
+                a = acc[(day_of(d.received), d.freq)]
+                a[0] += 1
+                a[1] += d.reversed_id is not None
+                a[2] += "ORIGINAL_NOT_FOUND" in d.codes
+        exp = [(*k, *map(str, a)) for k, a in acc.items()]
+        got = [tuple(r) for r in db.rows(
+            "SELECT day, frequency_code, count, accepted, original_not_found "
+            "FROM dashboards.claim_corrections_daily")]
+        same(exp, got, "claim_corrections_daily")
+        tot = {r[0]: r[1:] for r in db.rows(
+            "SELECT frequency_code, sum(count), sum(accepted), sum(original_not_found) "
+            "FROM dashboards.claim_corrections_daily GROUP BY 1")}
+        if tot != {"VOID": ["7", "6", "1"], "REPLACEMENT": ["3", "2", "1"]}:
+            raise Failed(f"totals by frequency {tot}")
+        if len({r[0] for r in got}) < 2:
+            raise Failed("the seed's corrections should fall on two days")
+        return True
+
+    c.check("claim_corrections_daily = replacements and voids per UTC day received, accepted vs "
+            "ORIGINAL_NOT_FOUND", claim_corrections_daily)
 
     # ------------------------------------------------------------------ dead_letters_by_reason
     def dead_letters_by_reason():
@@ -349,6 +450,8 @@ def main():
               "SELECT * FROM dashboards.reasons_daily ORDER BY 1, 2, 3, 4",
               "SELECT day, event_id, hours_taken, within_timeframe FROM dashboards.pa_decision_time ORDER BY 2",
               "SELECT * FROM dashboards.approvals_expiring ORDER BY 2",
+              "SELECT * FROM dashboards.paid_doses_daily ORDER BY 1",
+              "SELECT * FROM dashboards.claim_corrections_daily ORDER BY 1, 2",
               "SELECT * FROM dashboards.dead_letters_by_reason ORDER BY 1, 2",
               "SELECT extract(epoch FROM minute), worker, messages FROM dashboards.worker_throughput ORDER BY 1, 2"]
         for q in qs:
@@ -386,7 +489,7 @@ def main():
                 if v.startswith("dashboards.")}
         if views - used:
             raise Failed(f"views without a panel: {sorted(views - used)}")
-        if len(views) != 7:
+        if len(views) != 9:
             raise Failed(f"{len(views)} views in schema dashboards: {sorted(views)}")
         return True
 
@@ -428,6 +531,10 @@ def main():
         ("pa_decision_time (over the timeframe)", f"SELECT * FROM dashboards.pa_decision_time WHERE day >= {d30} AND NOT within_timeframe", "determinations_dash_day"),
         ("approvals_expiring", "SELECT * FROM dashboards.approvals_expiring",
          "determinations_dash_pa_expiry + determinations_dash_paid_claims + determinations_member_seq"),
+        ("paid_doses_daily", f"SELECT * FROM dashboards.paid_doses_daily WHERE day >= {d30}",
+         "determinations_dash_day + determinations_reversals"),
+        ("claim_corrections_daily", f"SELECT * FROM dashboards.claim_corrections_daily WHERE day >= {d30}",
+         "Index Only Scan using determinations_dash_corrections"),
         ("dead_letters_by_reason", f"SELECT * FROM dashboards.dead_letters_by_reason WHERE day >= {d30}", "dead_letters_dash_day"),
         ("worker_throughput", "SELECT * FROM dashboards.worker_throughput WHERE minute >= now() - interval '1 hour'", "worker_batches_dash_minute"),
     ]:
@@ -485,6 +592,25 @@ def main():
     for sql, stdin in worker_ok:
         c.check(f"worker user may: {sql.split(' (')[0][:70]}",
                 lambda sql=sql, stdin=stdin: allowed(db, "t_worker", sql, stdin) is not None)
+    # Determinations are an audit trail (migration 006): the worker inserts and reads them, and
+    # its UPDATE is refused with insufficient_privilege, even on its own row.
+    c.check("worker user may insert a determination with the lifecycle columns", lambda: allowed(
+        db, "t_worker",
+        f"INSERT INTO determinations ({det_cols}, claim_id, line_number, frequency_code, original_claim_id, "
+        "reversed_event_id) VALUES ('w-3', md5('w-3')::uuid, 'claim', 'W1', current_date, 'APPROVED', "
+        "'MAAAAAAAA', '{}', 3, '\\x00', now(), 't', 0, 4, now(), NULL, 'CW', 1, 'VOID', ' CW1 ', 'w-2')") is not None)
+    c.check("worker user may read the lifecycle columns back", lambda: allowed(
+        db, "t_worker", "SELECT frequency_code, original_claim_id, reversed_event_id FROM determinations "
+        "WHERE event_id = 'w-3'") == [["VOID", " CW1 ", "w-2"]])
+    for sql in ["UPDATE determinations SET outcome = outcome WHERE event_id = 'w-1'",
+                "UPDATE determinations SET reversed_event_id = 'w-1' WHERE event_id = 'w-2'",
+                "SELECT * FROM determinations WHERE event_id = 'w-1' FOR UPDATE"]:
+        c.check(f"worker user refused with SQLSTATE 42501: {sql[:70]}",
+                lambda sql=sql: refused_with(db, "t_worker", sql, "42501"))
+    c.check("the frequency_code check refuses an unknown code", lambda: refused_with(
+        db, "amtagvi", f"INSERT INTO determinations ({det_cols}, frequency_code) VALUES ('w-4', "
+        "md5('w-4')::uuid, 'claim', 'W1', current_date, 'APPROVED', 'MAAAAAAAA', '{}', 3, '\\x00', now(), "
+        "'t', 0, 5, now(), NULL, 'CORRECTED')", "23514"))
     for sql in ["SELECT * FROM retro_findings",
                 "SELECT * FROM retro_runs",
                 "INSERT INTO retro_runs (window_from, window_to, policy_file_version, policy_file_sha256) "
@@ -505,6 +631,11 @@ def main():
                 "INSERT INTO retro_findings (run_id, event_id, member_id, kind, decision_date, old_outcome, "
                 "new_outcome, old_reasons, new_reasons, finding) SELECT max(run_id), 'e', 'm', 'claim', "
                 "current_date, 'APPROVED', 'DENIED', '{}', '{X}', 'POSSIBLE_OVERPAYMENT' FROM retro_runs",
+                "INSERT INTO retro_findings (run_id, event_id, member_id, kind, decision_date, old_outcome, "
+                "new_outcome, old_reasons, new_reasons, finding, old_reversed_event_id, new_reversed_event_id) "
+                "SELECT max(run_id), 'v', 'm', 'claim', current_date, 'APPROVED', 'DENIED', '{}', "
+                "'{ORIGINAL_NOT_FOUND}', 'REVERSAL_CHANGED', 'e', NULL FROM retro_runs",
+                "UPDATE retro_runs SET reversals_changed = 1",
                 "UPDATE retro_runs SET status = 'finished', finished_at = now()",
                 "SELECT count(*) FROM retro_findings",
                 "BEGIN ISOLATION LEVEL REPEATABLE READ; CREATE TEMP TABLE retro_members ON COMMIT DROP AS "
@@ -521,15 +652,21 @@ def main():
 
     # ------------------------------------------------------------------ idempotent
     def apply_again():
+        # 003 grants the worker UPDATE on determinations and 006 takes it back: applied again,
+        # they are applied in order.
         before = db.rows("SELECT count(*) FROM reason_codes")
         db.file(os.path.join(src, "sql", "003_dashboards.sql"))
+        db.file(os.path.join(src, "sql", "006_claim_lifecycle.sql"))
         if db.rows("SELECT count(*) FROM reason_codes") != before:
             raise Failed("reason_codes changed")
-        allowed(db, "t_dash", "SELECT count(*) FROM dashboards.outcomes_daily")
+        for v in ("outcomes_daily", "paid_doses_daily", "claim_corrections_daily"):
+            allowed(db, "t_dash", f"SELECT count(*) FROM dashboards.{v}")
         denied(db, "t_dash", "SELECT count(*) FROM determinations")
+        refused_with(db, "t_worker", "UPDATE determinations SET outcome = outcome", "42501")
+        allowed(db, "t_worker", "SELECT count(*) FROM determinations")
         return True
 
-    c.check("003 applies a second time and leaves the same rows and rights", apply_again)
+    c.check("003 then 006 apply a second time and leave the same rows and rights", apply_again)
 
     print(f"{c.passed} passed, {c.failed} failed")
     return 1 if c.failed else 0
