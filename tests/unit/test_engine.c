@@ -7,63 +7,6 @@ static int process_rc(const event_t *ev, const determination_t **out)
     return engine_process(g_engine, ev, out);
 }
 
-/* Field-by-field equality of two determinations (strings by content). */
-static void assert_same_determination(const determination_t *a, const determination_t *b)
-{
-    ck_assert_str_eq(a->determination_id, b->determination_id);
-    ck_assert_int_eq(a->kind, b->kind);
-    ck_assert_str_eq(a->event_id, b->event_id);
-    ck_assert_str_eq(a->member_id, b->member_id);
-    assert_str_or_null(a->pa_id, b->pa_id, "pa_id");
-    assert_str_or_null(a->claim_id, b->claim_id, "claim_id");
-    assert_str_or_null(a->matched_pa_id, b->matched_pa_id, "matched_pa_id");
-    assert_str_or_null(a->original_claim_id, b->original_claim_id, "original_claim_id");
-    assert_str_or_null(a->reversed_event_id, b->reversed_event_id, "reversed_event_id");
-    if (a->kind == EVENT_CLAIM) {
-        ck_assert_int_eq(a->line_number, b->line_number);
-        ck_assert_int_eq(a->frequency_code, b->frequency_code);
-    }
-    ck_assert_int_eq(a->policy_version, b->policy_version);
-    ck_assert_int_eq(a->decision_date, b->decision_date);
-    ck_assert_int_eq(a->outcome, b->outcome);
-    ck_assert_mem_eq(a->criteria, b->criteria, (size_t)criteria_count(a->kind));
-    ck_assert_int_eq(a->n_reasons, b->n_reasons);
-    for (int i = 0; i < a->n_reasons; i++) {
-        ck_assert_int_eq(a->reasons[i].criterion, b->reasons[i].criterion);
-        ck_assert_int_eq(a->reasons[i].code, b->reasons[i].code);
-        ck_assert_int_eq(a->reasons[i].status, b->reasons[i].status);
-    }
-    ck_assert_int_eq(a->has_authorization, b->has_authorization);
-    if (a->has_authorization) {
-        ck_assert_int_eq(a->valid_from, b->valid_from);
-        ck_assert_int_eq(a->valid_until, b->valid_until);
-        ck_assert_int_eq(a->max_doses, b->max_doses);
-        ck_assert(a->dose_min_cells == b->dose_min_cells);
-        ck_assert(a->dose_max_cells == b->dose_max_cells);
-    }
-}
-
-/* A deep-enough snapshot: copies the struct and the strings it points at. */
-typedef struct {
-    determination_t d;
-    char event_id[160], member_id[160], pa_id[160], claim_id[160], matched[160];
-    char original[160], reversed[160];
-} snapshot_t;
-
-static void snapshot(snapshot_t *s, const determination_t *d)
-{
-    s->d = *d;
-    snprintf(s->event_id, sizeof s->event_id, "%s", d->event_id);
-    snprintf(s->member_id, sizeof s->member_id, "%s", d->member_id);
-    s->d.event_id = s->event_id;
-    s->d.member_id = s->member_id;
-    if (d->pa_id) s->d.pa_id = strcpy(s->pa_id, d->pa_id);
-    if (d->claim_id) s->d.claim_id = strcpy(s->claim_id, d->claim_id);
-    if (d->matched_pa_id) s->d.matched_pa_id = strcpy(s->matched, d->matched_pa_id);
-    if (d->original_claim_id) s->d.original_claim_id = strcpy(s->original, d->original_claim_id);
-    if (d->reversed_event_id) s->d.reversed_event_id = strcpy(s->reversed, d->reversed_event_id);
-}
-
 static void expect_claim(const determination_t *d, outcome_t o, int single_dose, int duplicate)
 {
     assert_outcome(d, o);
