@@ -76,7 +76,7 @@ CREATE INDEX IF NOT EXISTS determinations_dash_corrections
 CREATE OR REPLACE VIEW dashboards.paid_doses_daily AS
 SELECT x.day, count(*) AS approved_lines,
        count(*) FILTER (WHERE x.reversed) AS reversed_lines,
-       count(*) FILTER (WHERE NOT x.reversed) AS paid_doses
+       count(*) - count(*) FILTER (WHERE x.reversed) AS paid_doses  -- one EXISTS probe per line
 FROM (SELECT d.decision_date AS day,
              EXISTS (SELECT 1 FROM public.determinations r
                      WHERE r.reversed_event_id IS NOT NULL
