@@ -85,8 +85,8 @@ def import_kafka(src):
 
 kafka = None  # set in main()
 
-SID = {"prior_auth": 1, "claim": 2}  # the worker's default schema ids (run --print-config)
-DET_SID = 3
+SID = {"prior_auth": 1, "claim": 4}  # the worker's default schema ids (run --print-config)
+DET_SID = 5
 EVENTS_PARTITIONS = 4
 EVENTS_MAX_BYTES = 4 * 1024 * 1024
 PRODUCER_MAX = 1000000  # the worker producer's message.max.bytes (librdkafka's default)
@@ -161,8 +161,9 @@ def to_record(ev):
     if ev["kind"] == "claim":
         rec["service_date"] = days(ev["service_date"]) if isinstance(ev["service_date"], str) \
             else ev["service_date"]
-        for f in ("ndc", "dose_viable_cells", "authorization_id"):
+        for f in ("ndc", "dose_viable_cells", "authorization_id", "original_claim_id"):
             rec.setdefault(f, None)
+        rec["frequency_code"] = rec.get("frequency_code") or "ORIGINAL"
     else:
         rec["prior_therapies"] = [{"drug": p["drug"], "start_date": days(p.get("start_date")),
                                    "end_date": days(p.get("end_date"))}
@@ -339,7 +340,8 @@ def build_kinds(codec, rng):
     e = pa()
     kind("magic byte 0xff", dead(k(e), b"\xff" + codec.encode(e)[1:], "bad_magic"))
     for sid, label in ((99, "unknown schema id 99"), (0, "schema id 0"),
-                       (DET_SID, "schema id of the determination (3)"),
+                       (DET_SID, "schema id of the determination (5)"),
+                       (3, "schema id of the version-1 determination (3)"),
                        (0xFFFFFFFF, "schema id 0xffffffff")):
         e = pa()
         kind(label, dead(k(e), codec.encode(e, schema_id=sid), "unknown_schema"))
@@ -459,6 +461,15 @@ def build_kinds(codec, rng):
     kind("prior-therapy drug of 129 bytes",
          bad_ev(pa(prior_therapies=[dict(th, drug="d" * (MAX_STR + 1))])))
     kind("nullable string of 129 bytes (ndc)", bad_ev(claim(ndc="9" * (MAX_STR + 1))))
+    kind("original_claim_id of 129 bytes (a VOID)",
+         bad_ev(claim(frequency_code="VOID", original_claim_id="C" * (MAX_STR + 1))))
+    kind("original_claim_id of exactly 128 bytes naming no line: judged, not dead-lettered",
+         ok(claim(frequency_code="VOID", original_claim_id="C" * MAX_STR)))
+    e = claim()
+    body = codec.encode(e)
+    assert body[-2:] == b"\x00\x00", "a v2 claim ends with ORIGINAL (0) and a null reference"
+    kind("frequency_code enum index 3 (no such symbol)",
+         dead(k(e), body[:-2] + b"\x06\x00", "malformed"))
     kind("member_id with 4-byte UTF-8 characters", ok(pa(member_id="M-HOST-\U0001F9EC\U0001F9EA")))
 
     # ---- contract limits: dates and timestamps
