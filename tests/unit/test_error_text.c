@@ -24,7 +24,8 @@
 
 #define PA_ID 1
 #define CLAIM_ID 2
-#define WINDOW 6 /* bytes of payload text that make a quote */
+#define CLAIM_V1_ID 4 /* version 1 of the claim schema (contract §11) */
+#define WINDOW 6      /* bytes of payload text that make a quote */
 
 static avro_codec_t *codec;
 static arena_t arena;
@@ -33,7 +34,7 @@ static buf_t enc;
 static void setup(void)
 {
     char err[256];
-    avro_codec_ids_t ids = {PA_ID, CLAIM_ID, 3};
+    avro_codec_ids_t ids = {PA_ID, CLAIM_ID, 3, CLAIM_V1_ID};
     codec = avro_codec_new(&ids, err, sizeof err);
     ck_assert_msg(codec != NULL, "codec: %s", err);
     memset(&arena, 0, sizeof arena);
@@ -271,9 +272,13 @@ static void phi_pa(event_t *ev)
     ev->pa.consulting_npi = "CONSULT-PHI-0006";
 }
 
+/* A REPLACEMENT, so that every field of the claim schema (version 2, contract §2 and §11) holds
+ * a value: frequency_code is not its default and original_claim_id is PHI text too. */
 static void phi_claim(event_t *ev)
 {
     claim_base(ev, "EVENT-PHI-0011", "CLAIM-PHI-0012", 7, "MEMBER-PHI-0013", "AUTHID-PHI-0014");
+    ev->claim.frequency_code = FREQUENCY_REPLACEMENT;
+    ev->claim.original_claim_id = "ORIGCLAIM-PHI-0015";
 }
 
 static void encode(const event_t *ev)
@@ -333,6 +338,26 @@ START_TEST(test_avro_misframed)
     encode(&ev);
     enc.data[4] = CLAIM_ID;
     ck_assert_int_ne(avro_case("prior_auth body as claim", enc.data, enc.len), DECODE_OK);
+    /* a version 2 claim under the version 1 id: its two last fields are bytes left over */
+    phi_claim(&ev);
+    encode(&ev);
+    enc.data[4] = CLAIM_V1_ID;
+    ck_assert_int_ne(avro_case("claim v2 body as v1", enc.data, enc.len), DECODE_OK);
+    /* a version 1 claim under the version 2 id: its last fields are missing */
+    phi_claim(&ev);
+    ev.claim.frequency_code = FREQUENCY_ORIGINAL;
+    ev.claim.original_claim_id = NULL;
+    buf_clear(&enc);
+    char err[256];
+    ck_assert_msg(avro_codec_encode_event_version(codec, &ev, 1, &enc, err, sizeof err) == 0,
+                  "encode v1: %s", err);
+    ck_assert_int_eq(enc.data[4], CLAIM_V1_ID);
+    ck_assert_int_eq(avro_case("claim v1", enc.data, enc.len), DECODE_OK);
+    mutate_avro("claim v1");
+    enc.data[4] = CLAIM_ID;
+    ck_assert_int_ne(avro_case("claim v1 body as v2", enc.data, enc.len), DECODE_OK);
+    phi_pa(&ev);
+    encode(&ev);
     enc.data[4] = 0xC7; /* an unknown id: stated, it is framing */
     ck_assert_int_eq(avro_case("unknown schema id", enc.data, enc.len), DECODE_UNKNOWN_SCHEMA);
 }
@@ -353,6 +378,17 @@ START_TEST(test_avro_limits)
     ev.claim.authorization_id = "AUTH\xC3\x28PHI-BAD-UTF8";
     encode(&ev);
     ck_assert_int_eq(avro_case("invalid UTF-8", enc.data, enc.len), DECODE_INVALID);
+    /* the version 2 string, original_claim_id, follows the same rules */
+    phi_claim(&ev);
+    ev.claim.original_claim_id = long_text;
+    encode(&ev);
+    ck_assert_int_eq(avro_case("original_claim_id over the limit", enc.data, enc.len),
+                     DECODE_INVALID);
+    phi_claim(&ev);
+    ev.claim.original_claim_id = "ORIG\xC3\x28PHI-BAD-UTF8";
+    encode(&ev);
+    ck_assert_int_eq(avro_case("original_claim_id invalid UTF-8", enc.data, enc.len),
+                     DECODE_INVALID);
 }
 END_TEST
 
@@ -488,6 +524,8 @@ START_TEST(test_json_fields)
         "{\"kind\": \"claim\", \"event_id\": \"PHIEVENT\\ud800\"}",
         "{\"kind\": \"claim\", \"event_id\": \"PHIEVENT-\xc3\x28-PHIEVENT\"}",
         "{\"kind\": \"claim\", \"event_id\": \"PHIEVENT-1\"} SECRET-TRAILER",
+        "{\"kind\": \"claim\", \"frequency_code\": \"SECRETFREQ-1737066421000\"}",
+        "{\"kind\": \"claim\", \"original_claim_id\": \"ORIG-\xc3\x28-PHIORIGINAL\"}",
         "SECRET-NOT-JSON-1737066421000",
         "{\"SECRETKEY-1737066421000\" 12}",
     };
