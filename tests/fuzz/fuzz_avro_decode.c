@@ -4,10 +4,11 @@
  * Asserts: the status matches the framing (empty, short/bad magic, unknown schema id); a failure
  * carries a message; an accepted message is a valid event (contract §2: required strings
  * present, valid UTF-8 and <= 128 bytes, arrays <= 64 items, enums and dates in range) whose
- * kind is its schema id's; re-encoding it and decoding again gives the same fingerprint and
- * the encoding is then stable; its JSON Lines form (what `produce` reads) parses back to the
- * same event; judging it against a fixed history keeps the §8 invariants, and its
- * determination encodes to Avro and to JSON that jansson accepts. */
+ * kind is its schema id's (a claim of schema version 1 is an ORIGINAL); re-encoding it and
+ * decoding again gives the same fingerprint and the encoding is then stable, an ORIGINAL also
+ * through version 1 of the claim schema; its JSON Lines form (what `produce` reads) parses back to
+ * the same event; judging it against a fixed history keeps the §8 invariants, and its determination
+ * encodes to Avro and to JSON that jansson accepts. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@ static decode_status_t framing_status(const uint8_t *data, size_t size)
     if (size < 5 || data[0] != 0) return DECODE_BAD_MAGIC;
     uint32_t id =
         (uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4];
-    if (id != 1 && id != 2) return DECODE_UNKNOWN_SCHEMA;
+    /* fuzz_codec: the PA (1), the claim of version 2 (4) and of version 1 (2) */
+    if (id != 1 && id != 2 && id != 4) return DECODE_UNKNOWN_SCHEMA;
     return DECODE_OK; /* the body decides */
 }
 
@@ -84,6 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check_event(&ev);
     FUZZ_ASSERT(ev.kind == (data[4] == 1 ? EVENT_PRIOR_AUTH : EVENT_CLAIM),
                 "schema id %u decoded as a %s", data[4], event_kind_name(ev.kind));
+    if (data[4] == 2) /* contract §11: a claim of schema version 1 is judged as an ORIGINAL */
+        FUZZ_ASSERT(
+            ev.claim.frequency_code == FREQUENCY_ORIGINAL && ev.claim.original_claim_id == NULL,
+            "a version 1 claim decoded as %s with %s reference",
+            frequency_code_name(ev.claim.frequency_code), ev.claim.original_claim_id ? "a" : "no");
     const uint64_t fp = event_fingerprint(&ev);
 
     /* Re-encode, decode again: the same event; encoding that again: the same bytes. */
@@ -102,6 +109,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(enc.len == enc2.len && memcmp(enc.data, enc2.data, enc.len) == 0,
                 "the encoding of a decoded encoding differs (%zu vs %zu bytes)", enc.len, enc2.len);
 
+    if (ev.kind == EVENT_CLAIM && ev.claim.frequency_code == FREQUENCY_ORIGINAL &&
+        !ev.claim.original_claim_id) {
+        /* an ORIGINAL without a reference also fits version 1 of the claim schema (contract
+         * §11), and reads back from it as the same event */
+        buf_clear(&enc2);
+        FUZZ_ASSERT(avro_codec_encode_event_version(codec, &ev, 1, &enc2, err, sizeof err) == 0,
+                    "an ORIGINAL does not encode as version 1: %s", err);
+        FUZZ_ASSERT(enc2.len > 5 && enc2.data[4] == 2, "version 1 is not framed under id 2");
+        st = avro_codec_decode_event(codec, enc2.data, enc2.len, &again, &arena, err, sizeof err);
+        FUZZ_ASSERT(st == DECODE_OK && event_fingerprint(&again) == fp,
+                    "the version 1 encoding does not read back as the same event (%s): %s",
+                    decode_status_name(st), err);
+    }
+
     check_json_form(&ev, fp);
 
     const policy_t *p = fuzz_policy();
@@ -111,7 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_clear(&enc);
     FUZZ_ASSERT(avro_codec_encode_determination(codec, d, p, &meta, &enc, err, sizeof err) == 0,
                 "the determination does not encode: %s", err);
-    FUZZ_ASSERT(enc.len > 5 && enc.data[0] == 0 && enc.data[4] == 3,
+    FUZZ_ASSERT(enc.len > 5 && enc.data[0] == 0 && enc.data[1] == 0 && enc.data[2] == 0 &&
+                    enc.data[3] == 0 && enc.data[4] == 5,
                 "the determination's framing is wrong");
     return 0;
 }

@@ -43,7 +43,9 @@ const policy_t *fuzz_policy(void)
 avro_codec_t *fuzz_codec(const char *target)
 {
     char err[256];
-    avro_codec_ids_t ids = {1, 2, 3};
+    /* The worker's defaults: claims of schema version 2 under id 4 and of version 1 under id 2,
+     * so the older seeds (claims framed under id 2) still decode. */
+    avro_codec_ids_t ids = AVRO_CODEC_DEFAULT_IDS;
     avro_codec_t *c = avro_codec_new(&ids, err, sizeof err);
     if (!c) {
         fprintf(stderr, "%s: avro_codec_new: %s\n", target, err);
@@ -108,8 +110,26 @@ static const char *const HISTORY_LINES[] = {
     "\"RECEIVED\", \"prescriber_npi\": \"1234567893\", \"prescriber_taxonomy\": \"208D00000X\", "
     "\"consulting_npi\": \"1245319599\", \"consulting_taxonomy\": \"207RH0003X\", "
     "\"requested_dose_cells\": 30000000000}",
+    /* Contract §10: MEM-1002's claim line CLM-77021/1 (AUTH_DENIED) voided under its own claim
+     * number with a padded reference, so fuzzed events meet a reversed line and a line only a
+     * void carries, beside MEM-1001's live paid line and MEM-1003's live pended one. */
+    "{\"kind\": \"claim\", \"event_id\": \"fz-21\", \"claim_id\": \"CLM-77021\", "
+    "\"line_number\": 1, \"received_at\": \"2026-07-20T09:30:00Z\", \"member_id\": \"MEM-1002\", "
+    "\"birth_date\": \"2009-01-15\", \"service_date\": \"2026-07-14\", \"hcpcs_code\": \"J3590\", "
+    "\"ndc\": null, \"units\": 1, \"dose_viable_cells\": 33400000000, \"diagnosis_codes\": "
+    "[\"C43.9\"], \"rendering_npi\": \"1245319599\", \"authorization_id\": \"PA-1002\", "
+    "\"billed_amount_cents\": 51500000, \"frequency_code\": \"ORIGINAL\"}",
+    "{\"kind\": \"claim\", \"event_id\": \"fz-22\", \"claim_id\": \"CLM-77021-V\", "
+    "\"line_number\": 1, \"received_at\": \"2026-07-21T09:30:00Z\", \"member_id\": \"MEM-1002\", "
+    "\"birth_date\": \"2009-01-15\", \"service_date\": \"2026-07-14\", \"hcpcs_code\": \"J3590\", "
+    "\"ndc\": null, \"units\": 1, \"dose_viable_cells\": 33400000000, \"diagnosis_codes\": "
+    "[\"C43.9\"], \"rendering_npi\": \"1245319599\", \"authorization_id\": null, "
+    "\"billed_amount_cents\": 51500000, \"frequency_code\": \"VOID\", \"original_claim_id\": "
+    "\" CLM-77021\\t\"}",
 };
 #define N_HISTORY (sizeof HISTORY_LINES / sizeof *HISTORY_LINES)
+#define MAX_HISTORY 16
+_Static_assert(N_HISTORY <= MAX_HISTORY, "the reversal check holds MAX_HISTORY flags");
 
 size_t fuzz_history(const event_t **events)
 {
@@ -199,6 +219,8 @@ void fuzz_check_event(const event_t *ev)
         if (!c->has_dose_viable_cells)
             FUZZ_ASSERT(c->dose_viable_cells == 0, "null dose_viable_cells carries %lld",
                         (long long)c->dose_viable_cells);
+        FUZZ_ASSERT((unsigned)c->frequency_code <= FREQUENCY_VOID, "frequency_code %d",
+                    (int)c->frequency_code);
     }
 }
 
@@ -212,6 +234,72 @@ static bool is_uuid(const char *s)
         if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i])) return false;
     }
     return true;
+}
+
+/* True when s, with leading and trailing ASCII space, tab, CR and LF removed, is empty
+ * (contract §10: such a reference names no line). */
+static bool blank_reference(const char *s)
+{
+    if (!s) return true;
+    for (; *s; s++)
+        if (!strchr(" \t\r\n", *s)) return false;
+    return true;
+}
+
+/* Contract §7 ORIGINAL check and §10, for one claim determination on its own. */
+static void check_claim_lifecycle(const determination_t *d)
+{
+    const int original = d->criteria[CLAIM_ORIGINAL];
+    FUZZ_ASSERT((unsigned)d->frequency_code <= FREQUENCY_VOID, "frequency_code %d",
+                (int)d->frequency_code);
+    const char *freq = frequency_code_name(d->frequency_code);
+    if (d->frequency_code == FREQUENCY_ORIGINAL) {
+        FUZZ_ASSERT(original == STATUS_NOT_APPLICABLE, "an ORIGINAL with ORIGINAL %s",
+                    criterion_status_name(original));
+        FUZZ_ASSERT(d->original_claim_id == NULL, "an ORIGINAL keeps an original_claim_id");
+    } else {
+        FUZZ_ASSERT(original == STATUS_MET || original == STATUS_NOT_MET, "a %s with ORIGINAL %s",
+                    freq, criterion_status_name(original));
+    }
+    /* reversed_event_id is set exactly when ORIGINAL is MET */
+    FUZZ_ASSERT((original == STATUS_MET) == (d->reversed_event_id != NULL),
+                "ORIGINAL %s but reversed_event_id %s", criterion_status_name(original),
+                d->reversed_event_id ? "set" : "null");
+    if (original == STATUS_MET)
+        FUZZ_ASSERT(!blank_reference(d->original_claim_id),
+                    "a %s with a blank reference found its line", freq);
+    if (original == STATUS_NOT_MET) {
+        /* ORIGINAL_NOT_FOUND: DENIED, one reason, every later check not applicable */
+        FUZZ_ASSERT(d->outcome == OUTCOME_DENIED, "ORIGINAL NOT_MET but %s",
+                    outcome_name(d->outcome));
+        FUZZ_ASSERT(d->n_reasons == 1 && d->reasons[0].code == REASON_ORIGINAL_NOT_FOUND,
+                    "ORIGINAL NOT_MET with %u reasons, the first %s", d->n_reasons,
+                    d->n_reasons ? reason_code_name((reason_code_t)d->reasons[0].code) : "-");
+    }
+    const bool accepted_void = d->frequency_code == FREQUENCY_VOID && original == STATUS_MET;
+    if (original == STATUS_NOT_MET || accepted_void)
+        for (int c = CLAIM_POLICY; c < CLAIM_CRITERIA_COUNT; c++)
+            FUZZ_ASSERT(d->criteria[c] == STATUS_NOT_APPLICABLE,
+                        "a %s stopped by ORIGINAL with %s %s", freq, criterion_name(EVENT_CLAIM, c),
+                        criterion_status_name(d->criteria[c]));
+    if (accepted_void) {
+        /* an accepted VOID: APPROVED, no reasons, pays nothing */
+        FUZZ_ASSERT(d->outcome == OUTCOME_APPROVED && d->n_reasons == 0,
+                    "an accepted VOID is %s with %u reasons", outcome_name(d->outcome),
+                    d->n_reasons);
+        FUZZ_ASSERT(d->matched_pa_id == NULL, "an accepted VOID with a matched_pa_id");
+    }
+    if (d->frequency_code == FREQUENCY_REPLACEMENT && original == STATUS_MET)
+        FUZZ_ASSERT(d->criteria[CLAIM_POLICY] != STATUS_NOT_APPLICABLE,
+                    "an accepted REPLACEMENT was not judged as a line");
+    FUZZ_ASSERT(determination_bills(d) ==
+                    (d->frequency_code == FREQUENCY_ORIGINAL ||
+                     (d->frequency_code == FREQUENCY_REPLACEMENT && original == STATUS_MET)),
+                "a %s with ORIGINAL %s: determination_bills is %d", freq,
+                criterion_status_name(original), determination_bills(d));
+    FUZZ_ASSERT(determination_reverses(d) == (original == STATUS_MET),
+                "a %s with ORIGINAL %s: determination_reverses is %d", freq,
+                criterion_status_name(original), determination_reverses(d));
 }
 
 void fuzz_check_determination(const policy_t *p, const determination_t *d)
@@ -263,17 +351,31 @@ void fuzz_check_determination(const policy_t *p, const determination_t *d)
                     reason_code_name((reason_code_t)r->code), event_kind_name(d->kind));
     }
 
-    /* POLICY (criterion 0 of both kinds): UNKNOWN exactly when no version is in force. */
-    if (d->policy_version == DATE_NULL) {
-        FUZZ_ASSERT(d->criteria[0] == STATUS_UNKNOWN, "no policy version but POLICY is %s",
-                    criterion_status_name(d->criteria[0]));
-        FUZZ_ASSERT(d->outcome == OUTCOME_PENDED, "no policy version but %s",
-                    outcome_name(d->outcome));
+    /* policy_version is the version in force on the decision date (a claim's service date),
+     * whether or not POLICY was checked: an accepted VOID and a line not found report it too. */
+    FUZZ_ASSERT(policy_version_on(p, d->decision_date) == d->policy_version,
+                "policy_version is not the version in force on the decision date");
+    /* POLICY, when checked: UNKNOWN exactly when no version is in force, and then PENDED. */
+    const int policy = pa ? PA_POLICY : CLAIM_POLICY;
+    if (pa || d->criteria[policy] != STATUS_NOT_APPLICABLE) {
+        if (d->policy_version == DATE_NULL) {
+            FUZZ_ASSERT(d->criteria[policy] == STATUS_UNKNOWN, "no policy version but POLICY is %s",
+                        criterion_status_name(d->criteria[policy]));
+            FUZZ_ASSERT(d->outcome == OUTCOME_PENDED, "no policy version but %s",
+                        outcome_name(d->outcome));
+        } else {
+            FUZZ_ASSERT(d->criteria[policy] == STATUS_MET,
+                        "policy version in force but POLICY is %s",
+                        criterion_status_name(d->criteria[policy]));
+        }
+    }
+    if (pa) {
+        FUZZ_ASSERT(d->original_claim_id == NULL && d->reversed_event_id == NULL,
+                    "a PA determination with a claim reference or a reversal");
+        FUZZ_ASSERT(!determination_bills(d) && !determination_reverses(d),
+                    "a PA determination bills or reverses a claim line");
     } else {
-        FUZZ_ASSERT(d->criteria[0] == STATUS_MET, "policy version in force but POLICY is %s",
-                    criterion_status_name(d->criteria[0]));
-        FUZZ_ASSERT(policy_version_on(p, d->decision_date) == d->policy_version,
-                    "policy_version is not the version in force on the decision date");
+        check_claim_lifecycle(d);
     }
 
     FUZZ_ASSERT(d->has_authorization == (pa && d->outcome == OUTCOME_APPROVED),
@@ -349,6 +451,22 @@ void fuzz_check_determination_json(const policy_t *p, const determination_t *d)
     FUZZ_ASSERT(id && strcmp(id, want) == 0, "%s does not survive JSON", idkey);
     /* Every date written is the real day the determination holds (YYYY-MM-DD of 0001..9999). */
     check_json_date(json_object_get(root, "policy_version"), d->policy_version, "policy_version");
+    /* Contract §8 version 2: frequency_code (claims) and reversed_event_id, null otherwise. */
+    json_t *freq = json_object_get(root, "frequency_code");
+    json_t *rev = json_object_get(root, "reversed_event_id");
+    FUZZ_ASSERT(freq != NULL && rev != NULL, "frequency_code or reversed_event_id is missing");
+    if (d->kind == EVENT_CLAIM)
+        FUZZ_ASSERT(json_is_string(freq) && strcmp(json_string_value(freq),
+                                                   frequency_code_name(d->frequency_code)) == 0,
+                    "frequency_code does not survive JSON");
+    else
+        FUZZ_ASSERT(json_is_null(freq), "a PA determination with a frequency_code");
+    if (d->reversed_event_id)
+        FUZZ_ASSERT(json_is_string(rev) &&
+                        strcmp(json_string_value(rev), d->reversed_event_id) == 0,
+                    "reversed_event_id does not survive JSON");
+    else
+        FUZZ_ASSERT(json_is_null(rev), "reversed_event_id should be null");
     json_t *auth = json_object_get(root, "authorization");
     FUZZ_ASSERT(d->has_authorization ? json_is_object(auth) : json_is_null(auth),
                 "authorization is %s", d->has_authorization ? "missing" : "not null");
@@ -368,7 +486,11 @@ static bool same_judgement(const determination_t *a, const determination_t *b)
     if (a->kind != b->kind || a->outcome != b->outcome || a->n_reasons != b->n_reasons ||
         a->policy_version != b->policy_version || a->has_authorization != b->has_authorization ||
         a->valid_from != b->valid_from || a->valid_until != b->valid_until ||
-        (a->matched_pa_id == NULL) != (b->matched_pa_id == NULL))
+        a->frequency_code != b->frequency_code ||
+        (a->matched_pa_id == NULL) != (b->matched_pa_id == NULL) ||
+        (a->reversed_event_id == NULL) != (b->reversed_event_id == NULL))
+        return false;
+    if (a->reversed_event_id && strcmp(a->reversed_event_id, b->reversed_event_id) != 0)
         return false;
     if (memcmp(a->criteria, b->criteria, (size_t)n) != 0) return false;
     for (int i = 0; i < a->n_reasons; i++)
@@ -377,6 +499,60 @@ static bool same_judgement(const determination_t *a, const determination_t *b)
             a->reasons[i].status != b->reasons[i].status)
             return false;
     return !a->matched_pa_id || strcmp(a->matched_pa_id, b->matched_pa_id) == 0;
+}
+
+/* engine_is_reversed of every history event, in history order. */
+static void history_reversed(const engine_t *e, bool *out)
+{
+    const event_t *hist;
+    size_t nh = fuzz_history(&hist);
+    for (size_t i = 0; i < nh; i++) out[i] = engine_is_reversed(e, event_id_of(&hist[i]));
+}
+
+/* Leading and trailing ASCII space, tab, CR and LF removed (contract §10); sets *n. */
+static const char *trimmed_reference(const char *s, size_t *n)
+{
+    while (*s && strchr(" \t\r\n", *s)) s++;
+    size_t len = strlen(s);
+    while (len && strchr(" \t\r\n", s[len - 1])) len--;
+    *n = len;
+    return s;
+}
+
+/* Contract §10: judging d changed the history's reversals (before -> after) only as its
+ * acceptance allows: nothing comes back to life, and only an accepted VOID or REPLACEMENT
+ * reverses, and then only determinations of the line it names, the reported one among them. */
+static void check_reversals(const engine_t *e, const determination_t *d, const bool *before,
+                            const bool *after)
+{
+    const event_t *hist;
+    size_t nh = fuzz_history(&hist);
+    bool reported = false;
+    for (size_t i = 0; i < nh; i++) {
+        const char *id = event_id_of(&hist[i]);
+        FUZZ_ASSERT(!before[i] || after[i], "history event %s came back to life", id);
+        if (before[i] || !after[i]) continue;
+        FUZZ_ASSERT(determination_reverses(d), "a %s that reverses nothing reversed %s",
+                    d->kind == EVENT_CLAIM ? frequency_code_name(d->frequency_code) : "PA", id);
+        const determination_t *h = engine_lookup(e, id);
+        size_t n;
+        const char *ref = trimmed_reference(d->original_claim_id, &n);
+        FUZZ_ASSERT(h && h->kind == EVENT_CLAIM && strcmp(h->member_id, d->member_id) == 0 &&
+                        h->line_number == d->line_number && strlen(h->claim_id) == n &&
+                        memcmp(h->claim_id, ref, n) == 0,
+                    "%s reversed %s, not of the line it names", d->event_id, id);
+        reported |= strcmp(id, d->reversed_event_id) == 0;
+    }
+    /* the reported determination is one of those just reversed: only history precedes d */
+    if (determination_reverses(d)) {
+        FUZZ_ASSERT(reported, "reversed_event_id is not one of the determinations reversed");
+        FUZZ_ASSERT(engine_is_reversed(e, d->reversed_event_id),
+                    "reversed_event_id names a determination that is not reversed");
+        const determination_t *r = engine_lookup(e, d->reversed_event_id);
+        FUZZ_ASSERT(r && determination_bills(r) && r->line_number == d->line_number &&
+                        strcmp(r->member_id, d->member_id) == 0,
+                    "reversed_event_id names no billed determination of the line");
+    }
 }
 
 static const event_t *load_history(engine_t *e, const policy_t *p, const char *event_id)
@@ -399,12 +575,21 @@ const determination_t *fuzz_judge(engine_t *e, const policy_t *p, const event_t 
     const char *event_id = event_id_of(ev);
     const event_t *earlier = load_history(e, p, event_id);
     const determination_t *d, *again;
+    bool before[MAX_HISTORY] = {false}, after[MAX_HISTORY] = {false};
+    history_reversed(e, before);
     int rc = engine_process(e, ev, &d);
     FUZZ_ASSERT(rc >= 0, "engine_process ran out of memory");
     FUZZ_ASSERT(d != NULL, "engine_process gave no determination");
     fuzz_check_determination(p, d);
     FUZZ_ASSERT(strcmp(d->event_id, event_id) == 0, "determination of another event_id");
     FUZZ_ASSERT(engine_lookup(e, event_id) == d, "engine_lookup does not find the determination");
+    history_reversed(e, after);
+    if (rc == ENGINE_JUDGED) {
+        check_reversals(e, d, before, after);
+    } else {
+        /* a replay changes no history (contract §10) */
+        FUZZ_ASSERT(memcmp(before, after, sizeof before) == 0, "a replay changed reversals");
+    }
     if (earlier) {
         /* The event_id of a history event: a replay, reported different when the content is. */
         bool same = event_fingerprint(earlier) == event_fingerprint(ev);
@@ -433,13 +618,18 @@ const determination_t *fuzz_judge(engine_t *e, const policy_t *p, const event_t 
     FUZZ_ASSERT(rc2 == (rc == ENGINE_JUDGED ? ENGINE_REPLAYED : rc), "second delivery: %d after %d",
                 rc2, rc);
     FUZZ_ASSERT(again == d, "second delivery returned another determination");
+    history_reversed(e, before);
+    FUZZ_ASSERT(memcmp(before, after, sizeof before) == 0, "the second delivery changed reversals");
 
     /* Judging is a function of event, history and policy: a fresh run agrees. */
     if (!earlier) {
         determination_t first = *d;
-        char matched[EVENT_MAX_STRING_BYTES + 1] = "";
+        char matched[EVENT_MAX_STRING_BYTES + 1] = "", reversed[EVENT_MAX_STRING_BYTES + 1] = "";
         if (d->matched_pa_id) snprintf(matched, sizeof matched, "%s", d->matched_pa_id);
-        first.matched_pa_id = d->matched_pa_id ? matched : NULL; /* the reset reuses the arena */
+        if (d->reversed_event_id) snprintf(reversed, sizeof reversed, "%s", d->reversed_event_id);
+        /* the reset reuses the arena */
+        first.matched_pa_id = d->matched_pa_id ? matched : NULL;
+        first.reversed_event_id = d->reversed_event_id ? reversed : NULL;
         load_history(e, p, event_id);
         FUZZ_ASSERT(engine_process(e, ev, &again) == ENGINE_JUDGED, "re-run not judged");
         FUZZ_ASSERT(same_judgement(&first, again), "judging the same event twice disagrees");

@@ -1,5 +1,6 @@
 /* Seed generator for fuzz_avro_decode: reads JSON Lines events on stdin and writes each line the
- * JSON reader accepts as one Confluent-framed Avro message (ids 1/2), encoded by the project's
+ * JSON reader accepts as one Confluent-framed Avro message (ids 1/4, the PA and the version 2
+ * claim schema, as the worker's defaults), encoded by the project's
  * own codec, to OUTDIR/PREFIX-NNNN.avro. Lines the reader rejects are skipped (and counted).
  *   fuzz_seedgen OUTDIR PREFIX < events.jsonl
  * Used by tests/fuzz/make_corpus.py; not a fuzzer. */
@@ -17,7 +18,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char err[256];
-    avro_codec_ids_t ids = {1, 2, 3};
+    avro_codec_ids_t ids = AVRO_CODEC_DEFAULT_IDS; /* claims: version 2 under id 4 */
     avro_codec_t *c = avro_codec_new(&ids, err, sizeof err);
     if (!c) {
         fprintf(stderr, "fuzz_seedgen: %s\n", err);

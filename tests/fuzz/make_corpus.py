@@ -192,6 +192,51 @@ def tricky_json():
     add("claim-expired", line(CLAIM, service_date="2027-12-01"))
     add("claim-before-auth", line(CLAIM, service_date="2026-06-01"))
     add("claim-replay-history-id", line(CLAIM, event_id="ex-02"))
+    # Contract §10 against the fuzzers' history (tests/fuzz/fuzz_common.c): MEM-1001's paid
+    # CLM-77001/1, MEM-1003's pended CLM-77003/1, MEM-1002's CLM-77021/1 reversed by a void
+    # sent as CLM-77021-V/1.
+    VOID = dict(frequency_code="VOID", authorization_id=None)
+    add("claim-void-paid", line(CLAIM, member_id="MEM-1001", claim_id="CLM-77001-V",
+                                original_claim_id="CLM-77001", **VOID))
+    add("claim-void-padded-ref", line(CLAIM, member_id="MEM-1001", claim_id="CLM-77001",
+                                      original_claim_id=" \tCLM-77001\r\n", **VOID))
+    add("claim-void-formfeed-ref", line(CLAIM, member_id="MEM-1001", claim_id="CLM-77001",
+                                        original_claim_id="\fCLM-77001", **VOID))
+    add("claim-void-pended", line(CLAIM, member_id="MEM-1003", claim_id="CLM-77003",
+                                  original_claim_id="CLM-77003", service_date="2024-01-01",
+                                  **VOID))
+    add("claim-void-reversed", line(CLAIM, member_id="MEM-1002", claim_id="CLM-77021",
+                                    original_claim_id="CLM-77021", **VOID))
+    add("claim-void-void-line", line(CLAIM, member_id="MEM-1002", claim_id="CLM-77021-V",
+                                     original_claim_id="CLM-77021-V", **VOID))
+    add("claim-void-null-ref", line(CLAIM, member_id="MEM-1001", claim_id="CLM-77001",
+                                    original_claim_id=None, **VOID))
+    add("claim-void-blank-ref", line(CLAIM, member_id="MEM-1001", claim_id="CLM-77001",
+                                     original_claim_id=" \t\r\n", **VOID))
+    add("claim-void-other-member", line(CLAIM, original_claim_id="CLM-77001", **VOID))
+    add("claim-replacement-paid", line(CLAIM, member_id="MEM-1001", claim_id="CLM-77001",
+                                       frequency_code="REPLACEMENT",
+                                       original_claim_id="CLM-77001",
+                                       dose_viable_cells=41000000000, authorization_id=None))
+    add("claim-replacement-new-number", line(CLAIM, member_id="MEM-1001",
+                                             claim_id="CLM-77001-R", line_number=1,
+                                             frequency_code="REPLACEMENT",
+                                             original_claim_id="CLM-77001", units=2))
+    add("claim-replacement-before-policy", line(CLAIM, member_id="MEM-1001",
+                                                claim_id="CLM-77001",
+                                                frequency_code="REPLACEMENT",
+                                                original_claim_id="CLM-77001",
+                                                service_date="2024-06-14"))
+    add("claim-replacement-not-found", line(CLAIM, frequency_code="REPLACEMENT",
+                                            original_claim_id="CLM-404"))
+    add("claim-original-with-ref", line(CLAIM, member_id="MEM-1001", claim_id="CLM-77002",
+                                        frequency_code="ORIGINAL",
+                                        original_claim_id="CLM-77001"))
+    add("claim-frequency-null", line(CLAIM, frequency_code=None))
+    add("claim-frequency-lowercase", line(CLAIM, frequency_code="void"))
+    add("claim-frequency-x12-code", line(CLAIM, frequency_code=8))
+    add("claim-ref-129", line(CLAIM, frequency_code="VOID", original_claim_id="C" * 129))
+    add("claim-ref-not-string", line(CLAIM, frequency_code="VOID", original_claim_id=77001))
     add("claim-kind-unknown", line(CLAIM, kind="claims"))
     add("claim-kind-null", line(CLAIM, kind=None))
     add("claim-kind-missing", line(CLAIM, kind=DROP))
@@ -242,9 +287,12 @@ PA_FIELDS = ["event_id", "pa_id", "received_at", "urgency", "member_id", "birth_
              "diagnosis_codes", "disease_status", "braf_v600", "prior_therapies",
              "lymphodepletion", "prescriber_npi", "prescriber_taxonomy", "consulting_npi",
              "consulting_taxonomy", "requested_dose_cells"]
+# Version 1 of the claim schema (framed under id 2); version 2 (id 4) adds the last two.
 CLAIM_FIELDS = ["event_id", "claim_id", "line_number", "received_at", "member_id", "birth_date",
                 "service_date", "hcpcs_code", "ndc", "units", "dose_viable_cells",
                 "diagnosis_codes", "rendering_npi", "authorization_id", "billed_amount_cents"]
+CLAIM_V2_FIELDS = CLAIM_FIELDS + ["frequency_code", "original_claim_id"]
+ORIGINAL, REPLACEMENT, VOID = 0, 1, 2
 
 
 def pa_fields():
@@ -265,7 +313,8 @@ def claim_fields():
         "service_date": zz(20648), "hcpcs_code": s("J3590"), "ndc": opt(None), "units": zz(1),
         "dose_viable_cells": opt(zz(33400000000)), "diagnosis_codes": arr([s("C43.9")]),
         "rendering_npi": s("1245319599"), "authorization_id": opt(s("PA-1007")),
-        "billed_amount_cents": zz(51500000)}
+        "billed_amount_cents": zz(51500000), "frequency_code": zz(ORIGINAL),
+        "original_claim_id": opt(None)}
 
 
 def frame(schema_id, body, magic=0):
@@ -279,9 +328,17 @@ def pa_msg(**over):
 
 
 def claim_msg(**over):
+    """A claim of schema version 1 (id 2)."""
     f = claim_fields()
     f.update(over)
     return frame(2, b"".join(f[k] for k in CLAIM_FIELDS))
+
+
+def claim_v2_msg(**over):
+    """A claim of schema version 2 (id 4)."""
+    f = claim_fields()
+    f.update(over)
+    return frame(4, b"".join(f[k] for k in CLAIM_V2_FIELDS))
 
 
 def crafted_avro(poison):
@@ -291,7 +348,8 @@ def crafted_avro(poison):
          ("tombstone-empty", b""), ("short-1", b"\x00"), ("short-4", b"\x00\x00\x00\x00"),
          ("header-only-pa", frame(1, b"")), ("header-only-claim", frame(2, b"")),
          ("bad-magic", b"\x01" + pa[1:]), ("bad-magic-ff", b"\xff" + cl[1:]),
-         ("schema-id-3-determination", frame(3, pa[5:])), ("schema-id-0", frame(0, pa[5:])),
+         ("schema-id-3", frame(3, pa[5:])), ("schema-id-5-determination", frame(5, pa[5:])),
+         ("schema-id-0", frame(0, pa[5:])),
          ("schema-id-max", frame(0xFFFFFFFF, cl[5:])), ("schema-id-swapped", frame(2, pa[5:])),
          ("truncated-last-byte", pa[:-1]), ("truncated-mid", cl[: len(cl) // 2]),
          ("trailing-byte", pa + b"\x00"), ("trailing-record", cl + cl[5:])]
@@ -350,6 +408,35 @@ def crafted_avro(poison):
         ("timestamp-above-max", claim_msg(received_at=zz((DATE_MAX + 1) * DAY))),
         ("timestamp-int64-min", claim_msg(received_at=zz(-(1 << 63)))),
         ("pa-before-policy", pa_msg(received_at=zz(19888 * DAY))),
+        # Claim schema version 2 (contract §10, §11), against the fuzzers' history.
+        ("claim-v2-crafted", claim_v2_msg()),
+        ("claim-v2-void-paid", claim_v2_msg(member_id=s("MEM-1001"), claim_id=s("CLM-77001-V"),
+                                            authorization_id=opt(None), frequency_code=zz(VOID),
+                                            original_claim_id=opt(s("CLM-77001")))),
+        ("claim-v2-void-padded-ref", claim_v2_msg(member_id=s("MEM-1001"),
+                                                  frequency_code=zz(VOID),
+                                                  original_claim_id=opt(s(" CLM-77001\t")))),
+        ("claim-v2-void-reversed", claim_v2_msg(member_id=s("MEM-1002"), frequency_code=zz(VOID),
+                                                original_claim_id=opt(s("CLM-77021")))),
+        ("claim-v2-replacement-paid", claim_v2_msg(member_id=s("MEM-1001"),
+                                                   claim_id=s("CLM-77001"),
+                                                   authorization_id=opt(s("PA-1001")),
+                                                   frequency_code=zz(REPLACEMENT),
+                                                   original_claim_id=opt(s("CLM-77001")))),
+        ("claim-v2-replacement-pended", claim_v2_msg(member_id=s("MEM-1003"),
+                                                     claim_id=s("CLM-77003"),
+                                                     frequency_code=zz(REPLACEMENT),
+                                                     original_claim_id=opt(s("CLM-77003")))),
+        ("claim-v2-original-with-ref", claim_v2_msg(original_claim_id=opt(s("CLM-77001")))),
+        ("claim-v2-frequency-out-of-range", claim_v2_msg(frequency_code=zz(3))),
+        ("claim-v2-frequency-negative", claim_v2_msg(frequency_code=zz(-1))),
+        ("claim-v2-ref-union-index-2", claim_v2_msg(original_claim_id=zz(2) + s("x"))),
+        ("claim-v2-ref-129", claim_v2_msg(frequency_code=zz(VOID),
+                                          original_claim_id=opt(s("C" * 129)))),
+        ("claim-v2-ref-invalid-utf8", claim_v2_msg(frequency_code=zz(VOID),
+                                                   original_claim_id=opt(s(b"CLM\xc3\x28")))),
+        ("claim-v1-body-under-v2-id", frame(4, cl[5:])),
+        ("claim-v2-body-under-v1-id", frame(2, claim_v2_msg()[5:])),
     ]
     return c
 
