@@ -48,6 +48,25 @@ events = os.path.join(tmp, "events.jsonl")
 with open(events, "w") as f:
     subprocess.run([sys.executable, os.path.join(SRC, "ops/gen_events.py"), "--events", "4000",
                     "--seed", "77", "--invalid-rate", "0"], stdout=f, check=True)
+    # A member whose void changes target under the 3-month policy below: its PA approves
+    # 2025-01-10; line 1 (2025-05-01) is paid under 6 months and expired under 3; the line sent
+    # again is a duplicate either way; the VOID reverses the paid one now, the duplicate then.
+    pa = {"kind": "prior_auth", "event_id": "rc-pa", "pa_id": "PA-RC", "received_at":
+          "2025-01-10T10:00:00Z", "urgency": "STANDARD", "member_id": "MEM-RC", "birth_date":
+          "1970-03-02", "diagnosis_codes": ["C43.9"], "disease_status": "METASTATIC",
+          "braf_v600": "NEGATIVE", "prior_therapies": [{"drug": "Opdivo", "start_date":
+          "2024-02-01", "end_date": None}], "lymphodepletion": "PLANNED",
+          "prescriber_npi": "1234567893", "prescriber_taxonomy": "207RX0202X"}
+    line = {"kind": "claim", "claim_id": "CLM-RC", "line_number": 1, "received_at":
+            "2025-05-02T09:00:00Z", "member_id": "MEM-RC", "birth_date": "1970-03-02",
+            "service_date": "2025-05-01", "hcpcs_code": "J3590", "units": 1,
+            "dose_viable_cells": 33400000000, "diagnosis_codes": ["C43.9"],
+            "rendering_npi": "1245319599", "authorization_id": "PA-RC",
+            "billed_amount_cents": 51500000}
+    for ev in (pa, dict(line, event_id="rc-1"), dict(line, event_id="rc-2"),
+               dict(line, event_id="rc-void", claim_id="CLM-RC-V", frequency_code="VOID",
+                    original_claim_id="CLM-RC")):
+        f.write(json.dumps(ev) + "\n")
 assert sh([BIN, "migrate", "--config", conf]).returncode == 0
 assert sh([BIN, "produce", "--config", conf], stdin=open(events, "rb").read()).returncode == 0
 # The worker runs with its metrics endpoint; a test scrapes it while the worker is up. Its port
@@ -71,7 +90,7 @@ deadline = time.time() + 60
 stored = 0
 while time.time() < deadline:
     stored = int(psql("retro", "SELECT count(*) FROM determinations")[0][0]) if psql("retro", "SELECT to_regclass('determinations') IS NOT NULL")[0][0] == "t" else 0
-    if stored >= 3800:
+    if stored >= 3804:
         break
     time.sleep(0.3)
 time.sleep(0.5)
@@ -119,6 +138,30 @@ def evaluate(policy):
     return res
 
 
+def reversed_lines(dets):
+    """Event ids whose billed line a later accepted VOID or REPLACEMENT reversed (contract §10),
+    computed here from evaluate's output and the events' references, independently of retro."""
+    refs = {}
+    for line in open(events):
+        e = json.loads(line)
+        if e.get("kind") == "claim" and "event_id" in e:
+            refs.setdefault(e["event_id"], e.get("original_claim_id"))
+    live, gone, seen = {}, set(), set()
+    for line in open(events):
+        eid = json.loads(line).get("event_id")
+        d = dets.get(eid)
+        if d is None or d["kind"] != "claim" or eid in seen:
+            continue
+        seen.add(eid)
+        if d["reversed_event_id"] is not None:
+            ref = (refs[eid] or "").strip(" \t\r\n")
+            gone.update(live.pop((d["member_id"], ref, d["line_number"]), []))
+        if d["frequency_code"] == "ORIGINAL" or (d["frequency_code"] == "REPLACEMENT"
+                                                 and d["criteria"]["ORIGINAL"] == "MET"):
+            live.setdefault((d["member_id"], d["claim_id"], d["line_number"]), []).append(eid)
+    return gone
+
+
 old, new = evaluate(os.path.join(SRC, "policy/IP0625.json")), evaluate(pol3)
 decision = {e: d for e, d in psql("retro", "SELECT event_id, decision_date FROM determinations")}
 FROM, TO = "2025-01-01", "2025-12-31"
@@ -127,8 +170,8 @@ for eid, o in old.items():
     n = new[eid]
     if not (FROM <= decision[eid] <= TO):
         continue
-    if (o["outcome"], [x["code"] for x in o["reasons"]], o["criteria"]) != (
-            n["outcome"], [x["code"] for x in n["reasons"]], n["criteria"]):
+    if (o["outcome"], [x["code"] for x in o["reasons"]], o["criteria"], o["reversed_event_id"]) != (
+            n["outcome"], [x["code"] for x in n["reasons"]], n["criteria"], n["reversed_event_id"]):
         expected[eid] = (o["outcome"], n["outcome"])
 check("the policy change flips outcomes in the window", len(expected) > 10, str(len(expected)))
 
@@ -153,9 +196,23 @@ rows = psql("retro", "SELECT event_id, old_outcome, new_outcome, finding FROM re
 got = {e: (o, n) for e, o, n, _ in rows}
 check("findings are exactly the changed events", got == expected,
       "missing %s extra %s" % (sorted(set(expected) - set(got))[:5], sorted(set(got) - set(expected))[:5]))
-over = sum(1 for e, (o, n) in expected.items() if old[e]["kind"] == "claim" and o == "APPROVED" and n == "DENIED")
+gone = reversed_lines(new)
+check("the stream has reversed lines in the window", any(e in gone for e in expected), str(len(gone)))
+over = sum(1 for e, (o, n) in expected.items() if old[e]["kind"] == "claim" and o == "APPROVED"
+           and n == "DENIED" and e not in gone)
 flags = collections.Counter(f for *_, f in rows)
-check("possible overpayments flagged", flags["POSSIBLE_OVERPAYMENT"] == over and over > 0, str(flags))
+check("possible overpayments flagged, never on a reversed line",
+      flags["POSSIBLE_OVERPAYMENT"] == over and over > 0, str(flags))
+spared = sum(1 for e, (o, n) in expected.items() if old[e]["kind"] == "claim" and o == "APPROVED"
+             and n == "DENIED" and e in gone)
+check("no reversed line flagged as an overpayment (%d paid then, denied now, but reversed)" % spared,
+      not [e for e, *_, f in rows if f == "POSSIBLE_OVERPAYMENT" and e in gone])
+check("the void that reverses another line now is REVERSAL_CHANGED, its paid line is not an "
+      "overpayment", {e: f for e, *_, f in rows if e in ("rc-1", "rc-void")}
+      == {"rc-1": "OUTCOME_CHANGED", "rc-void": "REVERSAL_CHANGED"},
+      str([r for r in rows if r[0].startswith("rc-")]))
+print("retro findings: %s; %d lines paid then and denied now were reversed, not overpayments"
+      % (dict(flags), spared))
 summary = psql("retro", "SELECT changed, paid_now_denied, policy_file_version, length(policy_file_sha256) FROM retro_runs WHERE run_id = %s" % run_id)[0]
 check("run record counts and policy identity", summary == [str(len(expected)), str(over), "IP0625-test-3-months", "64"], str(summary))
 check("summary printed", b"possible overpayment" in r.stdout and str(over).encode() in r.stdout, r.stdout.decode())
