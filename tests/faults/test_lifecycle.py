@@ -27,7 +27,10 @@ consumer_offsets is at the end of every partition.
 A store that did not keep original_claim_id would fail here: B04, the replacement of a line
 that B03 already replaced in an earlier batch, would find the line live (MET) instead of
 ORIGINAL_NOT_FOUND; one that did not keep frequency_code would turn the stored void A04 into a
-paid dose and deny A05 as PRIOR_DOSE_PAID.
+paid dose and deny A05 as PRIOR_DOSE_PAID. History reloaded out of stream order fails too:
+the lines of M-R0..7 are stored while two workers share the partitions and their voids by the
+one left, so a `seq` handed out from per-session sequence caches (CACHE 1000) can put a void
+before its line; the line then comes back to life and R*W, a second void, is accepted.
 
 Usage: test_lifecycle.py --build DIR --src DIR --pg-port P --kafka-port K --stack-dir D
                          --workdir W --pidfile F [--jobs N] [-k NAME]...
@@ -159,6 +162,16 @@ def scenario():
     add("p1v1", claim("G02", "M-G", "CLM-G1", "PA-G"), "APPROVED", matched="PA-G")
     add("p2", void("G03", "M-G", "CLM-G1", "CLM-G1"), "APPROVED", reversed_id="G02")
     add("p2", claim("G04", "M-G", "CLM-G2", "PA-G", "2026-07-10"), "APPROVED", matched="PA-G")
+    # M-R0..7: billed while two workers share the partitions, voided after one of them left, so
+    # a line and its void may be stored by two workers (two database sessions); after the kill
+    # the line must stay reversed: a second void is refused and a new line is not a second dose.
+    for i in range(8):
+        m, pa, line = "M-R%d" % i, "PA-R%d" % i, "CLM-R%d" % i
+        add("p1b", pa_event("R%dP" % i, m, pa), "APPROVED")
+        add("p1b", claim("R%dL" % i, m, line, pa), "APPROVED", matched=pa)
+        add("p1c", void("R%dV" % i, m, line, line), "APPROVED", reversed_id="R%dL" % i)
+        add("p2", void("R%dW" % i, m, line, line), "DENIED", nf)
+        add("p2", claim("R%dN" % i, m, line + "N", pa, "2026-07-09"), "APPROVED", matched=pa)
     return c, want
 
 
@@ -275,7 +288,7 @@ def test_lifecycle(env):
     case = Case(env, "lifecycle")
     chunks, want = scenario()
     # The background: a generated stream with its own voids, replacements and bad references.
-    bg = env.evaluate(env.generate(1600, 1013)).valid_lines()
+    bg = env.evaluate(env.generate(800, 1013)).valid_lines()
     n = len(bg) // 4
     bgs = [bg[:n], bg[n:2 * n], bg[2 * n:3 * n], bg[3 * n:]]
     lc = {k: [json.dumps(e) for e in evs] for k, evs in chunks.items()}
@@ -328,6 +341,9 @@ def test_lifecycle(env):
     wait_until(both_share, 60, "the joining worker to get a share of the partitions")
     produce("p1b")
     wb.wait_log("batch committed", 2, timeout=60)
+    upto_b = {json.loads(l)["event_id"] for name, lines, _ in order[:3] for l in lines}
+    wait_until(lambda: rows_in() >= len(upto_b & set(expected.by_event)), 60,
+               "the lines of p1b judged while both workers share", interval=0.2)
     wb.signal(signal.SIGTERM)  # leaves the group mid-stream: its partitions go back to a
     wb.expect_exit(0, timeout=60)
     judged_b = wb.stopped()["judged"]
