@@ -149,6 +149,11 @@ static rd_kafka_conf_t *conf_new(const config_t *cfg, role_t role, const char *g
         rc |= set(conf, "linger.ms", "5", err, errlen);
         rc |= set(conf, "compression.type", "lz4", err, errlen);
         rc |= set(conf, "queue.buffering.max.kbytes", "32768", err, errlen);
+        /* The Java client's partitioner (murmur2 of the key bytes, positive, modulo the
+         * partition count), which kafka-python and most other clients share; librdkafka's
+         * default (consistent_random, CRC32) would put a member's events and outcomes on
+         * other partitions than a Java producer of the same topic does. */
+        rc |= set(conf, "partitioner", "murmur2_random", err, errlen);
     }
     for (size_t i = 0; i < cfg->n_passthrough && rc == 0; i++)
         rc |= set(conf, cfg->passthrough_keys[i], cfg->passthrough_values[i], err, errlen);
