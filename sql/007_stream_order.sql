@@ -1,0 +1,14 @@
+-- 007: seq numbers determinations in stream order again, whichever worker writes them.
+--
+-- History is replayed per member ORDER BY seq (store_load_history), and the dashboards' "a later
+-- void reverses it" tests compare seq. With CACHE 1000 every database session took its own
+-- block of 1,000 numbers, so when two workers of one group wrote a member's rows in turn (a
+-- rebalance moved the partition), the later row could get the smaller number: on reload a void
+-- came before the line it reversed, the line was live again, and a second void of it was
+-- accepted (tests/faults/test_lifecycle.py caught it). Without a cache a number is taken when
+-- the row is inserted; batches of one partition are serialised by the consumer_offsets fence,
+-- so a later batch's rows always get larger numbers.
+--
+-- Rows written before this migration keep their numbers: for a member whose partition moved
+-- between two running workers they may be out of order (see docs/DECISIONS.md).
+ALTER TABLE determinations ALTER COLUMN seq SET CACHE 1;
