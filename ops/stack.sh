@@ -5,14 +5,21 @@
 # Usage: ops/stack.sh COMMAND [ARGS]
 #   install                 apt-get postgresql-15 / java / maven if missing; fetch the
 #                           Kafka 3.9.x jars from Maven Central (skipped when present)
-#   start                   install + start-pg + start-kafka
-#   stop                    stop-kafka + stop-pg (keeps data unless AMTAGVI_STACK_CLEAN=1)
+#   start                   install + start-pg + start-kafka + start-registry (the registry
+#                           only when rivven-schema is installed: ops/install-deps builds it;
+#                           AMTAGVI_REGISTRY=0 leaves it out)
+#   stop                    stop-registry + stop-kafka + stop-pg (keeps data unless
+#                           AMTAGVI_STACK_CLEAN=1)
 #   start-pg | stop-pg      PostgreSQL cluster on 127.0.0.1:$AMTAGVI_PG_PORT
 #   start-kafka | stop-kafka  Kafka broker on 127.0.0.1:$AMTAGVI_KAFKA_PORT
+#   start-registry | stop-registry | restart-registry
+#                           Schema Registry (rivven-schema) on 127.0.0.1:$AMTAGVI_REGISTRY_PORT
+#   registry start|stop|restart|status|url   the same, and its URL (e.g. for a fault test)
 #   create-topic NAME PARTITIONS   create a topic (replication factor 1, idempotent)
 #   topics ARGS...          run Kafka's TopicCommand against the local broker
 #                           (e.g. topics --describe --topic NAME)
-#   status                  one line per service; exit 0 if both run, 3 otherwise
+#   status                  one line per service; exit 0 if PostgreSQL and Kafka run (and the
+#                           registry, when installed), 3 otherwise
 #   env                     print export lines, use as: eval "$(ops/stack.sh env)"
 #                           (secure modes: also the CA and the password files, never a password)
 #   clean                   stop everything and delete the stack dir (data + jars)
@@ -24,10 +31,25 @@
 #                          start); the KRaft controller uses AMTAGVI_KAFKA_PORT+1
 #                          (keep ports below the ephemeral range, 32768+ on Linux: any
 #                          outgoing connection can hold a port there as its local end)
+#   AMTAGVI_REGISTRY_PORT  Schema Registry port (default 25081, or the port of the last start)
+#   AMTAGVI_RIVVEN_SCHEMA  the rivven-schema binary (default: the one ops/install-deps built in
+#                          ${AMTAGVI_CACHE:-$HOME/.cache/amtagvi}/rivven-schema/bin, else PATH)
+#                          rivven-schema 0.0.22 `serve` keeps schemas in memory only (it has no
+#                          file or database option; its --compatibility flag is only logged, the
+#                          level is BACKWARD), so stop-registry saves every subject version to
+#                          registry/snapshot.json and start-registry registers them again in id
+#                          order (compatibility NONE meanwhile, then the saved global level),
+#                          failing if one gets another id than before. A registry killed without
+#                          stop-registry comes back empty; per-subject levels are not kept.
+#   AMTAGVI_REGISTRY_COMPATIBILITY  global level set after start-registry (default: rivven's
+#                          BACKWARD). rivven-schema 0.0.22's check refuses any new version of a
+#                          schema with logical types (timestamp-millis, uuid, date...) as
+#                          "Incompatible types: writer=TimestampMillis, reader=TimestampMillis"
+#                          (no case for them); NONE lets such schemas evolve.
 #   AMTAGVI_PG_FAST=1      fsync=off, synchronous_commit=off (tests only)
 #   AMTAGVI_PG_SHARED_BUFFERS  shared_buffers (default 1GB; also max_wal_size 8GB,
 #                          checkpoint_timeout 15min: sized like a small write-heavy server)
-#   AMTAGVI_STACK_CLEAN=1  stop/stop-pg/stop-kafka also delete that service's data
+#   AMTAGVI_STACK_CLEAN=1  stop/stop-pg/stop-kafka/stop-registry also delete that service's data
 #   AMTAGVI_KAFKA_VERSION  Kafka version(s) to try (default "3.9.1 3.9.0")
 #   AMTAGVI_KAFKA_HEAP     broker heap flags (default "-Xmx512m -Xms256m")
 #   AMTAGVI_KAFKA_START_TIMEOUT  seconds to wait for the broker (default 90)
@@ -67,6 +89,11 @@ KDIR=$STACK_DIR/kafka
 KDATA=$KDIR/data
 KLOGS=$KDIR/logs
 KPID=$KDIR/kafka.pid
+RDIR=$STACK_DIR/registry
+RPID=$RDIR/registry.pid
+RLOG=$RDIR/registry.log
+RSNAP=$RDIR/snapshot.json
+REGISTRY_TIMEOUT=${AMTAGVI_REGISTRY_START_TIMEOUT:-30}
 
 say() { printf '%s\n' "$*"; }
 warn() { printf 'stack.sh: warning: %s\n' "$*" >&2; }
@@ -103,6 +130,7 @@ port_of() { # NAME ENV_VALUE DEFAULT
 PG_PORT=$(port_of pg "${AMTAGVI_PG_PORT:-}" 25432)
 KAFKA_PORT=$(port_of kafka "${AMTAGVI_KAFKA_PORT:-}" 25092)
 CTRL_PORT=$((KAFKA_PORT + 1))
+REGISTRY_PORT=$(port_of registry "${AMTAGVI_REGISTRY_PORT:-}" 25081)
 pg_url() {
 	printf 'postgresql://amtagvi@127.0.0.1:%s/amtagvi' "$1"
 	if pg_tls; then printf '?sslmode=verify-full&sslrootcert=%s' "$TLS_DIR/ca.crt"; fi
@@ -767,6 +795,207 @@ cmd_create_topic() {
 	fi
 }
 
+# ---------------------------------------------------------------- schema registry
+
+# rivven-schema (crates.io), built by ops/install-deps into a cache shared by every checkout.
+registry_bin() {
+	local b
+	if [[ -n ${AMTAGVI_RIVVEN_SCHEMA:-} ]]; then
+		[[ -x $AMTAGVI_RIVVEN_SCHEMA ]] || return 1
+		printf '%s' "$AMTAGVI_RIVVEN_SCHEMA"
+		return 0
+	fi
+	b=${AMTAGVI_CACHE:-$HOME/.cache/amtagvi}/rivven-schema/bin/rivven-schema
+	if [[ -x $b ]]; then
+		printf '%s' "$b"
+	else
+		command -v rivven-schema
+	fi
+}
+
+registry_url() { printf 'http://127.0.0.1:%s' "$1"; }
+
+registry_pid() { # prints the pid of our running registry
+	local p
+	[[ -s $RPID && -s $RDIR/port ]] || return 1
+	p=$(<"$RPID")
+	[[ $p =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null || return 1
+	# must be rivven-schema serve on OUR port (a copied stack dir has a foreign pid)
+	[[ " $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" == *" serve "*" --port $(<"$RDIR/port") "* ]] ||
+		return 1
+	printf '%s' "$p"
+}
+
+registry_port_now() { # the port of the running registry (else the configured one)
+	if registry_pid >/dev/null; then cat "$RDIR/port"; else printf '%s' "$REGISTRY_PORT"; fi
+}
+
+# save|restore URL FILE: the registry's subject versions <-> a JSON file (python3, stdlib only).
+registry_snapshot() {
+	python3 - "$@" <<'EOF'
+import json, os, sys, urllib.parse, urllib.request
+mode, base, path = sys.argv[1:4]
+CT = "application/vnd.schemaregistry.v1+json"
+def call(method, p, body=None):
+    req = urllib.request.Request(base + p, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": CT, "Accept": CT})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+q = lambda s: urllib.parse.quote(s, safe="")
+if mode == "save":
+    entries = []
+    for subject in call("GET", "/subjects"):
+        for v in call("GET", "/subjects/%s/versions" % q(subject)):
+            sv = call("GET", "/subjects/%s/versions/%s" % (q(subject), v))
+            entries.append({"id": sv["id"], "subject": subject, "version": v,
+                            "schema": sv["schema"],
+                            "schemaType": sv.get("schemaType") or "AVRO"})
+    level = call("GET", "/config").get("compatibilityLevel", "BACKWARD")
+    entries.sort(key=lambda e: (e["id"], e["subject"], e["version"]))
+    with open(path + ".tmp", "w") as f:
+        json.dump({"compatibility": level, "entries": entries}, f)
+    os.replace(path + ".tmp", path)
+    print("%d subject versions (%d ids)" % (len(entries), len({e["id"] for e in entries})))
+else:
+    snap = json.load(open(path))
+    call("PUT", "/config", {"compatibility": "NONE"})
+    moved = []
+    for e in snap["entries"]:
+        body = {"schema": e["schema"]}
+        if e["schemaType"] != "AVRO":
+            body["schemaType"] = e["schemaType"]
+        got = call("POST", "/subjects/%s/versions" % q(e["subject"]), body)["id"]
+        if got != e["id"]:
+            moved.append("%s: id %d is now %d" % (e["subject"], e["id"], got))
+    call("PUT", "/config", {"compatibility": snap["compatibility"]})
+    print("%d subject versions registered again, compatibility %s"
+          % (len(snap["entries"]), snap["compatibility"]))
+    if moved:
+        print("ids changed: " + "; ".join(moved), file=sys.stderr)
+        sys.exit(4)
+EOF
+}
+
+registry_ready() { # PORT
+	curl -fsS --max-time 2 -o /dev/null "$(registry_url "$1")/" 2>/dev/null
+}
+
+cmd_start_registry() {
+	local bin pid t0=$SECONDS p out restored=
+	mkdir -p "$RDIR"
+	if pid=$(registry_pid); then
+		say "registry: already running (pid $pid) on $(registry_url "$(<"$RDIR/port")")"
+		return 0
+	fi
+	bin=$(registry_bin) ||
+		die "rivven-schema is not installed: run ops/install-deps (it builds it into \${AMTAGVI_CACHE:-\$HOME/.cache/amtagvi}/rivven-schema)"
+	command -v curl >/dev/null || die "curl is missing (ops/install-deps)"
+	rm -f "$RPID"
+	p=$REGISTRY_PORT
+	if port_open "$p"; then die "port 127.0.0.1:$p is already in use (set AMTAGVI_REGISTRY_PORT)"; fi
+	warn_ephemeral "Schema Registry" "$p"
+	printf '%s\n' "$p" >"$RDIR/port"
+	# setsid: the registry outlives the calling shell; stop it with stop-registry.
+	(
+		cd "$RDIR"
+		exec setsid "$bin" --log-level warn serve --host 127.0.0.1 --port "$p"
+	) </dev/null >>"$RLOG" 2>&1 9>&- &
+	pid=$!
+	printf '%s\n' "$pid" >"$RPID"
+	while ! registry_ready "$p"; do
+		if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - t0 >= REGISTRY_TIMEOUT)); then
+			kill -KILL "$pid" 2>/dev/null || true
+			rm -f "$RPID"
+			tail_file "$RLOG" 20
+			die "the Schema Registry did not start on 127.0.0.1:$p"
+		fi
+		sleep 0.1
+	done
+	if [[ -s $RSNAP ]]; then
+		if ! out=$(registry_snapshot restore "$(registry_url "$p")" "$RSNAP" 2>&1); then
+			printf '%s\n' "$out" >&2
+			die "registry: restoring $(short "$RSNAP") failed (ids would differ from before the stop)"
+		fi
+		restored=" ($out from $(short "$RSNAP"))"
+	fi
+	if [[ -n ${AMTAGVI_REGISTRY_COMPATIBILITY:-} ]]; then # `serve --compatibility` is ignored
+		curl -fsS --max-time 5 -o /dev/null -X PUT -H 'Content-Type: application/json' \
+			--data "{\"compatibility\": \"$AMTAGVI_REGISTRY_COMPATIBILITY\"}" "$(registry_url "$p")/config" ||
+			die "registry: could not set the compatibility level $AMTAGVI_REGISTRY_COMPATIBILITY"
+		restored+=" (compatibility $AMTAGVI_REGISTRY_COMPATIBILITY)"
+	fi
+	printf '%s\n' "$p" >"$STACK_DIR/registry.port"
+	say "registry: started rivven-schema (pid $pid) on $(registry_url "$p") in $((SECONDS - t0))s$restored"
+}
+
+cmd_stop_registry() {
+	local pid out i
+	if pid=$(registry_pid); then
+		# it keeps schemas in memory only: save them for the next start
+		if out=$(registry_snapshot save "$(registry_url "$(<"$RDIR/port")")" "$RSNAP" 2>&1); then
+			say "registry: saved $out to $(short "$RSNAP")"
+		else
+			printf '%s\n' "$out" >&2
+			warn "registry: could not save its schemas; the next start begins empty"
+		fi
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+			say "registry: killed (no exit 5 s after SIGTERM) (pid $pid)"
+		else
+			say "registry: stopped (pid $pid)"
+		fi
+	else
+		say "registry: not running"
+	fi
+	rm -f "$RPID"
+	if [[ ${AMTAGVI_STACK_CLEAN:-0} == 1 ]]; then
+		rm -rf "$RDIR" "$STACK_DIR/registry.port"
+		say "registry: data deleted"
+	fi
+}
+
+registry_wanted() { # `start` starts the registry when it is installed and not turned off
+	[[ ${AMTAGVI_REGISTRY:-1} != 0 ]] || return 1
+	registry_bin >/dev/null && return 0
+	warn "registry: rivven-schema is not installed (ops/install-deps builds it): not started"
+	return 1
+}
+
+cmd_registry() { # start|stop|restart|status|url
+	local pid
+	case ${1:-status} in
+	start)
+		take_lock
+		cmd_start_registry
+		;;
+	stop)
+		take_lock
+		cmd_stop_registry
+		;;
+	restart)
+		take_lock
+		cmd_stop_registry
+		cmd_start_registry
+		;;
+	url) printf '%s\n' "$(registry_url "$(registry_port_now)")" ;;
+	status)
+		if pid=$(registry_pid); then
+			say "registry: running (pid $pid) on $(registry_url "$(<"$RDIR/port")")"
+		else
+			say "registry: not running"
+			return 3
+		fi
+		;;
+	*) die "usage: ops/stack.sh registry start|stop|restart|status|url" ;;
+	esac
+}
+
 # ---------------------------------------------------------------- stack
 
 cmd_status() {
@@ -794,6 +1023,14 @@ cmd_status() {
 		say "kafka: not installed"
 		rc=3
 	fi
+	if pid=$(registry_pid); then
+		say "registry: running (pid $pid) on $(registry_url "$(<"$RDIR/port")") (log $(short "$RLOG"))"
+	elif registry_bin >/dev/null; then
+		say "registry: stopped"
+		rc=3
+	else
+		say "registry: not installed (ops/install-deps)"
+	fi
 	return $rc
 }
 
@@ -808,6 +1045,8 @@ cmd_env() {
 		printf '# worker: database.url = $AMTAGVI_PG_URL, the password in PGPASSWORD or PGPASSFILE\n'
 	fi
 	printf 'export AMTAGVI_KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+	printf 'export AMTAGVI_REGISTRY_URL=%q\n' "$(registry_url "$(registry_port_now)")"
+	printf '# worker: schema.registry.url = $AMTAGVI_REGISTRY_URL\n'
 	if kafka_sasl; then
 		printf 'export AMTAGVI_KAFKA_CA=%q\n' "$TLS_DIR/ca.crt"
 		printf 'export AMTAGVI_KAFKA_USER=amtagvi\n'
@@ -819,6 +1058,7 @@ cmd_env() {
 }
 
 cmd_clean() {
+	AMTAGVI_STACK_CLEAN=1 cmd_stop_registry >/dev/null
 	AMTAGVI_STACK_CLEAN=1 cmd_stop_kafka >/dev/null
 	AMTAGVI_STACK_CLEAN=1 cmd_stop_pg >/dev/null
 	rm -rf "$STACK_DIR"
@@ -832,17 +1072,24 @@ main() {
 	(($# == 0)) || shift
 	case $cmd in
 	# (no `a && b` chains: errexit is off inside functions called from one)
-	install | start-pg | stop-pg | start-kafka | stop-kafka | start | stop | clean)
+	install | start-pg | stop-pg | start-kafka | stop-kafka | start | stop | clean | \
+		start-registry | stop-registry | restart-registry)
 		take_lock
 		case $cmd in
 		start)
 			cmd_install
 			cmd_start_pg
 			cmd_start_kafka
+			if registry_wanted; then cmd_start_registry; fi
 			;;
 		stop)
+			cmd_stop_registry
 			cmd_stop_kafka
 			cmd_stop_pg
+			;;
+		restart-registry)
+			cmd_stop_registry
+			cmd_start_registry
 			;;
 		*) "cmd_${cmd//-/_}" ;;
 		esac
@@ -850,6 +1097,7 @@ main() {
 	create-topic) cmd_create_topic "$@" ;;
 	topics) cmd_topics "$@" ;;
 	status) cmd_status ;;
+	registry) cmd_registry "$@" ;;
 	env) cmd_env ;;
 	help | -h | --help) usage ;;
 	*)

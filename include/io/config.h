@@ -35,7 +35,13 @@ typedef struct {
     int64_t claim_v1_schema_id; /**< claim schema version 1, still read; 0: not accepted */
     int64_t determination_schema_id;
     int64_t retry_max_backoff_ms;
-    int64_t exit_when_idle_ms; /**< 0: run until signalled */
+    char *schema_registry_url;        /**< comma-separated base URLs; empty: off (the pinned ids) */
+    char *schema_registry_basic_auth; /**< "user:password" (secret); empty: none */
+    char *schema_registry_ca_location; /**< PEM CA file; empty: the system's CAs */
+    int64_t schema_registry_timeout_ms;
+    char *schema_registry_subject_strategy; /**< "record" or "topic_record" */
+    int64_t schema_registry_retry_max_ms;   /**< longest wait between retries, registry down */
+    int64_t exit_when_idle_ms;              /**< 0: run until signalled */
     char *log_level;
     char *metrics_address;
     char *trace_headers; /**< comma-separated */
@@ -62,5 +68,11 @@ void config_free(config_t *c);
 
 /** @brief A copy of a libpq URL or conninfo with any password replaced by "****". */
 char *config_mask_url(const char *url);
+
+/** @brief A copy of comma-separated http(s) URLs with any user:password@ replaced by ****@. */
+char *config_mask_http_urls(const char *urls);
+
+/** @brief A copy of "user:password" as "user:****" ("****" without a user, "" when empty). */
+char *config_mask_user_info(const char *user_info);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 typedef enum { OPT_STRING, OPT_INT } opt_type_t;
@@ -19,6 +20,7 @@ typedef struct {
     int64_t min, max;
     bool secret;
     const char *help;
+    char *(*mask)(const char *value); /**< a secret's masked form; NULL: config_mask_url */
 } option_t;
 
 #define S(field) offsetof(config_t, field)
@@ -55,6 +57,25 @@ static const option_t OPTIONS[] = {
      "Confluent schema id written on determinations (schema version 2)"},
     {"retry.max.backoff.ms", OPT_INT, S(retry_max_backoff_ms), "30000", 100, 600000, false,
      "longest wait between retries while PostgreSQL or Kafka is down"},
+    {"schema.registry.url", OPT_STRING, S(schema_registry_url), "", 0, 0, true,
+     "comma-separated Schema Registry base URLs, tried in order (fail-over); empty: off, the "
+     "schema.id.* pinned ids are used (offline)",
+     config_mask_http_urls},
+    {"schema.registry.basic.auth.user.info", OPT_STRING, S(schema_registry_basic_auth), "", 0, 0,
+     true,
+     "user:password for the registry's HTTP basic auth (empty: none); set it via "
+     "AMTAGVI_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO, not in the file",
+     config_mask_user_info},
+    {"schema.registry.ssl.ca.location", OPT_STRING, S(schema_registry_ca_location), "", 0, 0, false,
+     "PEM CA file for https:// registry URLs (empty: the system's CAs)"},
+    {"schema.registry.timeout.ms", OPT_INT, S(schema_registry_timeout_ms), "5000", 100, 60000,
+     false, "longest registry request per URL (connecting: at most 2 s)"},
+    {"schema.registry.subject.name.strategy", OPT_STRING, S(schema_registry_subject_strategy),
+     "record", 0, 0, false,
+     "subject our schemas are registered under: record (the record's full name) or "
+     "topic_record (<topic>-<full name>)"},
+    {"schema.registry.retry.max.ms", OPT_INT, S(schema_registry_retry_max_ms), "10000", 100, 600000,
+     false, "longest wait between retries while the registry is unavailable"},
     {"exit.when.idle.ms", OPT_INT, S(exit_when_idle_ms), "0", 0, 86400000, false,
      "stop after this long with no message and every partition at its end (0: never)"},
     {"log.level", OPT_STRING, S(log_level), "info", 0, 0, false, "debug, info, warn or error"},
@@ -213,6 +234,32 @@ int config_load(config_t *c, const char *path, char *err, size_t errlen)
                         "brokers, topics, group.id, outcomes.topic, dead_letter.topic and "
                         "database.url must not be empty"),
                -1;
+    if (strcmp(c->schema_registry_subject_strategy, "record") &&
+        strcmp(c->schema_registry_subject_strategy, "topic_record"))
+        return snprintf(err, errlen,
+                        "schema.registry.subject.name.strategy: must be record or topic_record"),
+               -1;
+    /* Each URL http(s)://; the text is not quoted, it may hold a user:password. */
+    size_t url_no = 0;
+    for (const char *p = c->schema_registry_url; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *u = p;
+        url_no++;
+        while (u < p + n && isspace((unsigned char)*u)) u++;
+        if (u < p + n && strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8))
+            return snprintf(err, errlen,
+                            "schema.registry.url: URL %zu of the list is not http:// or https://",
+                            url_no),
+                   -1;
+        p += n;
+        if (*p) p++;
+    }
+    if (c->schema_registry_basic_auth[0] &&
+        (c->schema_registry_basic_auth[0] == ':' || !strchr(c->schema_registry_basic_auth, ':')))
+        return snprintf(err, errlen,
+                        "schema.registry.basic.auth.user.info: expected user:password (the "
+                        "value is not shown)"),
+               -1;
     if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
         strcmp(c->log_level, "warn") && strcmp(c->log_level, "error"))
         return snprintf(err, errlen, "log.level: must be debug, info, warn or error"), -1;
@@ -290,6 +337,47 @@ char *config_mask_url(const char *url)
     return out.data;
 }
 
+/* Masks the user:password@ of every URL: http://user:****@host (or ****@host without a user).
+ */
+char *config_mask_http_urls(const char *urls)
+{
+    buf_t out = {0};
+    buf_append_str(&out, "");
+    for (const char *p = urls;;) {
+        size_t n = strcspn(p, ",");
+        const char *scheme = strstr(p, "://");
+        const char *host = scheme && scheme < p + n ? scheme + 3 : p;
+        size_t auth_len = strcspn(host, "/?#,");
+        const char *at = NULL;
+        for (size_t i = 0; i < auth_len; i++)
+            if (host[i] == '@') at = host + i;
+        if (at) {
+            buf_append(&out, p, (size_t)(host - p));
+            const char *colon = memchr(host, ':', (size_t)(at - host));
+            if (colon && colon > host) buf_append(&out, host, (size_t)(colon - host) + 1);
+            buf_append_str(&out, "****");
+            buf_append(&out, at, (size_t)(p + n - at));
+        } else {
+            buf_append(&out, p, n);
+        }
+        if (!p[n]) break;
+        buf_append_char(&out, ',');
+        p += n + 1;
+    }
+    return out.data;
+}
+
+char *config_mask_user_info(const char *user_info)
+{
+    buf_t out = {0};
+    buf_append_str(&out, "");
+    if (!*user_info) return out.data;
+    const char *colon = strchr(user_info, ':');
+    if (colon && colon > user_info) buf_append(&out, user_info, (size_t)(colon - user_info) + 1);
+    buf_append_str(&out, "****");
+    return out.data;
+}
+
 void config_print(const config_t *c, FILE *out)
 {
     for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -299,7 +387,8 @@ void config_print(const config_t *c, FILE *out)
         if (o->type == OPT_INT) {
             fprintf(out, "%s = %lld\n", o->key, (long long)*(const int64_t *)field);
         } else if (o->secret) {
-            char *m = config_mask_url(*(char *const *)field);
+            const char *v = *(char *const *)field;
+            char *m = o->mask ? o->mask(v) : config_mask_url(v);
             fprintf(out, "%s = %s\n", o->key, m ? m : "****");
             free(m);
         } else {

@@ -7,10 +7,12 @@
 #                  where the stack lives, where ops/stack.sh's output goes, and where the Kafka
 #                  jars are kept across runs (`clean` deletes the stack dir with its jars; from
 #                  the cache they are hard-linked back instead of fetched again with Maven)
-#   stack_start [start|start-pg]
+#   stack_start [start|start-pg|start-registry]
 #                  stops and deletes what an interrupted run left in STACK_DIR, reserves ports
-#                  (PostgreSQL; for `start` also Kafka + its controller) and starts, fsync off;
-#                  up to 3 attempts, each on new ports. Sets pg_port and kafka_port.
+#                  (PostgreSQL; for `start` also Kafka + its controller and the Schema Registry,
+#                  which `start` runs when rivven-schema is installed; start-registry: the
+#                  registry alone) and starts, fsync off; up to 3 attempts, each on new ports.
+#                  Sets pg_port, kafka_port and registry_port (and registry_url when it runs).
 #   stack CMD...   ops/stack.sh CMD on this stack (its dir and ports)
 #   stack_secure=1 (set after sourcing this file, before stack_start or suite_init): the stack in
 #                  ops/stack.sh's secure modes, PostgreSQL with TLS + SCRAM and Kafka's client
@@ -38,6 +40,8 @@ _sr_name=$(basename "$0" .sh)
 stack_dir=
 pg_port=
 kafka_port=
+registry_port=
+registry_url=
 _stack_log=/dev/null
 _stack_libs=
 _stack_up=
@@ -59,7 +63,7 @@ stack() { # the daemons it starts must not inherit a caller's lock on fd 8
 	local secure= # empty: ops/stack.sh's default (plaintext on a fresh stack dir)
 	[[ ${stack_secure:-0} != 1 ]] || secure=1
 	AMTAGVI_STACK_DIR=$stack_dir AMTAGVI_PG_PORT=$pg_port AMTAGVI_KAFKA_PORT=$kafka_port \
-		AMTAGVI_PG_FAST=1 AMTAGVI_PG_TLS=$secure AMTAGVI_KAFKA_SASL_SSL=$secure \
+		AMTAGVI_REGISTRY_PORT=$registry_port AMTAGVI_PG_FAST=1 AMTAGVI_PG_TLS=$secure AMTAGVI_KAFKA_SASL_SSL=$secure \
 		bash "$_sr_stack_sh" "$@" 8>&-
 }
 
@@ -88,14 +92,18 @@ stack_start() { # [start|start-pg]
 	local cmd=${1:-start} attempt ports t0=$SECONDS secure_note=
 	[[ ${stack_secure:-0} != 1 ]] || secure_note=" (TLS + SCRAM, SASL_SSL)"
 	if [[ -d $stack_dir ]]; then # an interrupted run's (its services may still run)
-		pg_port= kafka_port=
+		pg_port= kafka_port= registry_port=
 		stack clean >>"$_stack_log" 2>&1 || true
 	fi
 	for attempt in 1 2 3; do
+		registry_url=
 		if [[ $cmd == start ]]; then
-			ports=$(ports_reserve 1 2) || return 1
-			read -r pg_port kafka_port <<<"$ports"
+			ports=$(ports_reserve 1 2 1) || return 1
+			read -r pg_port kafka_port registry_port <<<"$ports"
 			_stack_seed_libs
+		elif [[ $cmd == start-registry ]]; then
+			registry_port=$(ports_reserve 1) || return 1
+			pg_port= kafka_port=
 		else
 			pg_port=$(ports_reserve 1) || return 1
 			kafka_port=
@@ -103,10 +111,13 @@ stack_start() { # [start|start-pg]
 		_stack_up=1
 		if stack "$cmd" >>"$_stack_log" 2>&1; then
 			_stack_keep_libs
-			sr_say "stack up in $((SECONDS - t0))s: PostgreSQL 127.0.0.1:$pg_port${kafka_port:+, Kafka 127.0.0.1:$kafka_port}${secure_note}"
+			[[ ! -s $stack_dir/registry.port ]] || registry_url=http://127.0.0.1:$registry_port
+			local up=${pg_port:+, PostgreSQL 127.0.0.1:$pg_port}${kafka_port:+, Kafka 127.0.0.1:$kafka_port}
+			up+=${registry_url:+, Schema Registry $registry_url}
+			sr_say "stack up in $((SECONDS - t0))s: ${up#, }${secure_note}"
 			return 0
 		fi
-		sr_say "stack $cmd failed (attempt $attempt, pg $pg_port, kafka ${kafka_port:-none}):"
+		sr_say "stack $cmd failed (attempt $attempt, pg ${pg_port:-none}, kafka ${kafka_port:-none}, registry ${registry_port:-none}):"
 		tail -n 20 "$_stack_log" | sed 's/^/    /'
 		stack clean >>"$_stack_log" 2>&1 || true
 		_stack_up=
