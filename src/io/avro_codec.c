@@ -13,6 +13,7 @@
 
 #include <avro.h>
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@
 #define ENCODE_LIMIT ((size_t)16 << 20)
 #define HEADER_LEN 5
 #define PLAN_MAX_DEPTH 16
+/* Most types in one writer schema (ours have about 40). */
+#define PLAN_MAX_NODES 4096
 
 enum {
     SCHEMA_PA = 0,
@@ -40,10 +43,8 @@ enum {
 /* The event schemas come first: they are read and written through avro-c's generic values (a
  * determination is written directly). */
 #define EVENT_SCHEMAS 3
-/* The embedded schema files (embedded.h) and the kind each one's messages name. */
+/* The embedded schema files (embedded.h). */
 static const char *const SCHEMA_NAMES[SCHEMA_COUNT] = {"prior_auth", "claim", "claim.v1",
-                                                       "determination"};
-static const char *const SCHEMA_KINDS[SCHEMA_COUNT] = {"prior_auth", "claim", "claim",
                                                        "determination"};
 
 /* ------------------------------------------------------------------ bounded allocator */
@@ -80,6 +81,14 @@ typedef struct {
     uint32_t min;   /* fewest bytes an encoding of this node takes (bounds block counts) */
     char *path;     /* "prior_therapies[].drug"; "" for the root */
     bool is_string; /* string rather than bytes */
+    /* Resolution to the reader (planned once per writer schema id, see resolve_record). */
+    uint8_t res;             /* RES_SKIP (a writer-only value), RES_READ, RES_NULL, RES_BAD */
+    bool limit;              /* it feeds a reader string or array: the contract's limits apply */
+    const event_field_t *rf; /* a record's field: the reader field it fills, NULL: skipped */
+    int8_t *symmap;          /* enum: the reader symbol of each writer symbol, -1: none */
+    const event_field_t *rfields; /* record: the reader record's fields */
+    uint32_t n_rfields;
+    uint32_t missing; /* record: bit j set when reader field j is not in the writer (default) */
 } pnode_t;
 
 typedef struct {
@@ -91,7 +100,10 @@ typedef struct {
 
 static void plan_free(plan_t *pl)
 {
-    for (size_t i = 0; i < pl->n_nodes; i++) free(pl->nodes[i].path);
+    for (size_t i = 0; i < pl->n_nodes; i++) {
+        free(pl->nodes[i].path);
+        free(pl->nodes[i].symmap);
+    }
     free(pl->nodes);
     free(pl->kids);
     memset(pl, 0, sizeof *pl);
@@ -115,6 +127,10 @@ static long plan_build(plan_t *pl, avro_schema_t s, const char *path, int depth,
     while (is_avro_link(s)) s = avro_schema_link_target(s);
     if (depth > PLAN_MAX_DEPTH) {
         snprintf(err, errlen, "schema nests deeper than %d at %s", PLAN_MAX_DEPTH, path);
+        return -1;
+    }
+    if (pl->n_nodes >= PLAN_MAX_NODES) {
+        snprintf(err, errlen, "schema has more than %d types", PLAN_MAX_NODES);
         return -1;
     }
     if (pl->n_nodes == pl->cap_nodes) {
@@ -326,7 +342,7 @@ static int walk_blocks(walker_t *w, const pnode_t *n)
             return walk_fail(w, "field %s: input ends before the block's declared items",
                              field_label(n));
         total += (uint64_t)count;
-        if (total > w->lim.max_items)
+        if (n->limit && total > w->lim.max_items)
             walk_invalid(w, "field %s has more than %llu items", n->path,
                          (unsigned long long)w->lim.max_items);
         const unsigned char *block = w->p;
@@ -383,7 +399,7 @@ static int walk_node(walker_t *w, uint32_t idx)
         if ((uint64_t)v > walk_left(w))
             return walk_fail(w, "field %s: input ends before the declared %s length",
                              field_label(n), what);
-        if (n->is_string && (uint64_t)v > w->lim.max_string)
+        if (n->limit && (uint64_t)v > w->lim.max_string)
             walk_invalid(w, "field %s: declared length over the %zu-byte limit", n->path,
                          w->lim.max_string);
         w->p += v;
@@ -423,16 +439,41 @@ static const char *const DETERMINATION_FIELDS[] = {
 
 /* ------------------------------------------------------------------ codec */
 
+/* One writer schema id: its outcome, and for a resolvable one the walker's plan of the writer
+ * schema annotated with how each value is read into the reader (event.h's fields). */
+typedef struct writer {
+    int32_t id;
+    avro_writer_status_t status;
+    bool pinned; /* an embedded schema under a pinned id: never forgotten */
+    event_kind_t kind;
+    char *msg; /* why it is not resolvable (NOT_OURS, INCOMPATIBLE, INVALID) */
+    plan_t plan;
+    struct writer *lru_prev, *lru_next; /* lru_prev: more recently used */
+    struct writer *hnext;
+} writer_t;
+
+#define WRITER_BUCKETS 2048 /* a power of two, twice AVRO_CODEC_MAX_WRITERS */
+
+/* The reader side of a kind: our schema's JSON (for names and aliases, which avro-c drops). */
+typedef struct {
+    json_t *json;
+    char *full_name;
+} reader_t;
+
 struct avro_codec {
     avro_codec_ids_t ids;
+    bool registry_mode;
     avro_schema_t schema[SCHEMA_COUNT];
     avro_value_iface_t *iface[EVENT_SCHEMAS];
     avro_value_t value[EVENT_SCHEMAS];
     bool has_value[EVENT_SCHEMAS];
-    plan_t plan[EVENT_SCHEMAS];
-    /* How many of event.h's fields (the first ones) each event schema holds: all of them but
-     * in claim version 1, which lacks the trailing frequency fields. */
+    /* How many of event.h's fields (the first ones) each event schema holds when it is written:
+     * all of them but in claim version 1, which lacks the trailing frequency fields. */
     size_t n_fields[EVENT_SCHEMAS];
+    reader_t readers[2]; /* by event_kind_t */
+    writer_t *buckets[WRITER_BUCKETS];
+    writer_t *lru_head, *lru_tail;
+    size_t n_writers;
     avro_reader_t reader;
     avro_writer_t writer;
     char *scratch;
@@ -454,12 +495,28 @@ const char *decode_status_name(decode_status_t s)
         return "malformed";
     case DECODE_TRAILING_BYTES:
         return "trailing_bytes";
+    case DECODE_INCOMPATIBLE_SCHEMA:
+        return "incompatible_schema";
     case DECODE_INVALID:
         return "invalid";
     }
     return "unknown";
 }
 
+const char *avro_writer_status_name(avro_writer_status_t s)
+{
+    switch (s) {
+    case AVRO_WRITER_OK:
+        return "ok";
+    case AVRO_WRITER_NOT_OURS:
+        return "not_ours";
+    case AVRO_WRITER_INCOMPATIBLE:
+        return "incompatible";
+    case AVRO_WRITER_INVALID:
+        return "invalid";
+    }
+    return "unknown";
+}
 static avro_schema_t resolve(avro_schema_t s)
 {
     while (s && is_avro_link(s)) s = avro_schema_link_target(s);
@@ -590,7 +647,599 @@ static int check_determination_schema(avro_schema_t rec, char *err, size_t errle
     return 0;
 }
 
+/* ------------------------------------------------------------------ schema resolution */
+
+/* The Avro specification's "Schema Resolution", writer -> our reader, planned once per writer
+ * schema id. avro-c 1.11.1's resolved writer cannot be used for it: it refuses reader fields
+ * that have defaults, maps enums by position rather than by symbol name, and ignores aliases.
+ * So the plan is annotations on the walker's plan of the writer schema (pnode_t.res, rf,
+ * symmap, missing), and decoding reads the bytes the walker has vouched for directly into the
+ * event. The reader's names and aliases come from our schema's JSON (avro-c drops aliases). */
+
+enum { RES_SKIP = 0, RES_READ, RES_NULL, RES_BAD };
+
+/* What a writer value is read as: a reader field (its type, nullable or not), an item of a
+ * string array (a string, not null) or of a record array (the item record). */
+typedef struct {
+    const event_field_t *f;
+    event_field_type_t type;
+    bool nullable;
+    bool record; /* the item record of f (a RECORD_ARRAY) */
+    const char *label;
+    json_t *rtype; /* the reader's JSON of the (non-null) type: enum and record names */
+} target_t;
+
+typedef struct {
+    plan_t *pl;
+    char *err;
+    size_t errlen;
+} rplan_t;
+
+static const char *avro_type_name(avro_type_t t)
+{
+    switch (t) {
+    case AVRO_STRING:
+        return "string";
+    case AVRO_BYTES:
+        return "bytes";
+    case AVRO_INT32:
+        return "int";
+    case AVRO_INT64:
+        return "long";
+    case AVRO_FLOAT:
+        return "float";
+    case AVRO_DOUBLE:
+        return "double";
+    case AVRO_BOOLEAN:
+        return "boolean";
+    case AVRO_NULL:
+        return "null";
+    case AVRO_RECORD:
+        return "record";
+    case AVRO_ENUM:
+        return "enum";
+    case AVRO_FIXED:
+        return "fixed";
+    case AVRO_MAP:
+        return "map";
+    case AVRO_ARRAY:
+        return "array";
+    case AVRO_UNION:
+        return "union";
+    default:
+        return "type";
+    }
+}
+
+static const char *reader_type_name(const target_t *t)
+{
+    if (t->record) return "record";
+    switch (t->type) {
+    case EVENT_FIELD_STRING:
+        return "string";
+    case EVENT_FIELD_TIMESTAMP:
+        return "long (timestamp-millis)";
+    case EVENT_FIELD_DATE:
+        return "int (date)";
+    case EVENT_FIELD_INT:
+        return "int";
+    case EVENT_FIELD_LONG:
+        return "long";
+    case EVENT_FIELD_ENUM:
+        return "enum";
+    case EVENT_FIELD_STRING_ARRAY:
+        return "array of string";
+    case EVENT_FIELD_RECORD_ARRAY:
+        return "array of record";
+    }
+    return "type";
+}
+
+static const char *unqualified(const char *s)
+{
+    const char *dot = strrchr(s, '.');
+    return dot ? dot + 1 : s;
+}
+
+/* The reader JSON of a field's type without its null branch: ["null", T] -> T. */
+static json_t *rj_nonnull(json_t *type)
+{
+    if (!json_is_array(type)) return type;
+    size_t i;
+    json_t *b;
+    json_array_foreach(type, i, b)
+    {
+        if (!(json_is_string(b) && strcmp(json_string_value(b), "null") == 0)) return b;
+    }
+    return NULL;
+}
+
+/* The reader record's JSON field object of that name. */
+static json_t *rj_field(json_t *record, const char *name)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(record, "fields"), i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        if (n && strcmp(n, name) == 0) return f;
+    }
+    return NULL;
+}
+
+/* Named types (enums, nested records) match by unqualified name or a reader alias (spec). A
+ * reference by name (a JSON string) has no aliases. */
+static bool rj_name_matches(json_t *rtype, const char *writer_name)
+{
+    if (!writer_name) return false;
+    const char *w = unqualified(writer_name);
+    if (json_is_string(rtype)) return strcmp(unqualified(json_string_value(rtype)), w) == 0;
+    const char *n = json_string_value(json_object_get(rtype, "name"));
+    if (n && strcmp(unqualified(n), w) == 0) return true;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(rtype, "aliases"), i, a)
+    {
+        if (json_is_string(a) && strcmp(unqualified(json_string_value(a)), w) == 0) return true;
+    }
+    return false;
+}
+
+static int resolve_record(rplan_t *R, avro_schema_t ws, uint32_t widx, const event_field_t *fields,
+                          size_t nf, json_t *rjson, const char *kind);
+
+static int res_bad(rplan_t *R, uint32_t widx, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int res_bad(rplan_t *R, uint32_t widx, char *why, size_t whylen, const char *fmt, ...)
+{
+    R->pl->nodes[widx].res = RES_BAD;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+/* Resolves the writer value ws (plan node widx) to the target. @returns 1 when it (or a branch
+ * of its union) can be read as the target, 0 when it never can (the node is RES_BAD, why says
+ * why), -1 with R->err when the writer schema is incompatible outright (a nested record) or
+ * memory ran out. */
+static int resolve_value(rplan_t *R, avro_schema_t ws, uint32_t widx, const target_t *t, char *why,
+                         size_t whylen)
+{
+    ws = resolve(ws);
+    pnode_t *n = &R->pl->nodes[widx];
+    avro_type_t wt = n->type;
+    if (wt == AVRO_UNION) {
+        /* Each writer branch resolves against the reader (a union ["null", T] or T): one that
+         * cannot is an error only when a message selects it. */
+        bool any = false;
+        for (uint32_t b = 0; b < n->n; b++) {
+            char bwhy[160];
+            int r = resolve_value(R, avro_schema_union_branch(ws, (int)b), R->pl->kids[n->kids + b],
+                                  t, bwhy, sizeof bwhy);
+            if (r < 0) return -1;
+            if (r > 0) any = true;
+        }
+        n = &R->pl->nodes[widx];
+        n->res = any ? RES_READ : RES_BAD;
+        if (!any)
+            snprintf(why, whylen, "no branch of the writer's union can be read as the reader's %s",
+                     reader_type_name(t));
+        return any;
+    }
+    if (wt == AVRO_NULL) {
+        if (t->nullable) {
+            n->res = RES_NULL;
+            return 1;
+        }
+        return res_bad(R, widx, why, whylen, "the writer's null cannot be read as the reader's %s",
+                       reader_type_name(t));
+    }
+    bool ok = false;
+    if (t->record) {
+        if (wt != AVRO_RECORD || !rj_name_matches(t->rtype, avro_schema_name(ws)))
+            return res_bad(R, widx, why, whylen,
+                           "the writer's %s is not the reader's record (by name or alias)",
+                           avro_type_name(wt));
+        if (resolve_record(R, ws, widx, t->f->item_fields, t->f->n_item_fields, t->rtype,
+                           t->label) != 0)
+            return -1;
+        return 1;
+    }
+    switch (t->type) {
+    case EVENT_FIELD_STRING:
+        ok = wt == AVRO_STRING || wt == AVRO_BYTES; /* string <-> bytes */
+        n->limit = ok;
+        break;
+    case EVENT_FIELD_TIMESTAMP:
+    case EVENT_FIELD_LONG:
+        ok = wt == AVRO_INT64 || wt == AVRO_INT32; /* int -> long */
+        break;
+    case EVENT_FIELD_DATE:
+    case EVENT_FIELD_INT:
+        ok = wt == AVRO_INT32;
+        break;
+    case EVENT_FIELD_ENUM: {
+        if (wt != AVRO_ENUM) break;
+        if (!rj_name_matches(t->rtype, avro_schema_name(ws)))
+            return res_bad(R, widx, why, whylen,
+                           "the writer's enum is not the reader's enum (by name or alias)");
+        /* By symbol name; a symbol the reader lacks reads as its default, or (none) fails
+         * when a message holds it. */
+        n->symmap = malloc(n->n ? n->n : 1);
+        if (!n->symmap) return errtext_set(R->err, R->errlen, "out of memory");
+        for (uint32_t i = 0; i < n->n; i++) {
+            const char *sym = avro_schema_enum_get(ws, (int)i);
+            int r = sym ? event_field_symbol(t->f, sym, strlen(sym)) : -1;
+            if (r < 0 && t->f->has_default) r = t->f->default_symbol;
+            n->symmap[i] = (int8_t)r;
+        }
+        ok = true;
+        break;
+    }
+    case EVENT_FIELD_STRING_ARRAY:
+    case EVENT_FIELD_RECORD_ARRAY: {
+        if (wt != AVRO_ARRAY) break;
+        bool rec = t->type == EVENT_FIELD_RECORD_ARRAY;
+        json_t *ritems = t->rtype ? json_object_get(t->rtype, "items") : NULL;
+        target_t it = {.f = t->f,
+                       .type = EVENT_FIELD_STRING,
+                       .record = rec,
+                       .label = t->f->item_label,
+                       .rtype = ritems};
+        char iwhy[160];
+        int r = resolve_value(R, avro_schema_array_items(ws), R->pl->kids[n->kids], &it, iwhy,
+                              sizeof iwhy);
+        if (r < 0) return -1;
+        if (r == 0) return res_bad(R, widx, why, whylen, "its items: %s", iwhy);
+        n = &R->pl->nodes[widx];
+        n->limit = true;
+        ok = true;
+        break;
+    }
+    }
+    if (!ok)
+        return res_bad(R, widx, why, whylen, "the writer's %s cannot be read as the reader's %s",
+                       avro_type_name(wt), reader_type_name(t));
+    n->res = RES_READ;
+    return 1;
+}
+
+/* The writer field that fills reader field f: by name, else by one of its reader aliases. */
+static int writer_field_for(avro_schema_t ws, const event_field_t *f, json_t *rfield)
+{
+    int n = (int)avro_schema_record_size(ws);
+    for (int k = 0; k < n; k++)
+        if (strcmp(avro_schema_record_field_name(ws, k), f->name) == 0) return k;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(rfield, "aliases"), i, a)
+    {
+        if (!json_is_string(a)) continue;
+        for (int k = 0; k < n; k++)
+            if (strcmp(avro_schema_record_field_name(ws, k), json_string_value(a)) == 0) return k;
+    }
+    return -1;
+}
+
+/* Resolves the writer record ws (plan node widx) to the reader record fields[]: each reader
+ * field is read from its writer field or takes its default; writer-only fields are skipped.
+ * @returns 0, or -1 with a message naming the field in R->err. */
+static int resolve_record(rplan_t *R, avro_schema_t ws, uint32_t widx, const event_field_t *fields,
+                          size_t nf, json_t *rjson, const char *kind)
+{
+    ws = resolve(ws);
+    pnode_t *n = &R->pl->nodes[widx];
+    n->res = RES_READ;
+    n->rfields = fields;
+    n->n_rfields = (uint32_t)nf;
+    n->missing = 0;
+    for (uint32_t k = 0; k < n->n; k++) R->pl->nodes[R->pl->kids[n->kids + k]].rf = NULL;
+    for (size_t j = 0; j < nf; j++) {
+        const event_field_t *f = &fields[j];
+        json_t *rfield = rj_field(rjson, f->name);
+        int k = writer_field_for(ws, f, rfield);
+        if (k < 0) {
+            if (!event_field_optional(f))
+                return errtext_set(R->err, R->errlen,
+                                   "%s: field %s: missing in the writer schema and has no default",
+                                   kind, f->label);
+            R->pl->nodes[widx].missing |= (uint32_t)1 << j;
+            continue;
+        }
+        uint32_t kid = R->pl->kids[R->pl->nodes[widx].kids + (uint32_t)k];
+        if (R->pl->nodes[kid].rf)
+            return errtext_set(R->err, R->errlen,
+                               "%s: field %s: its writer field also fills field %s (aliases)", kind,
+                               f->label, R->pl->nodes[kid].rf->label);
+        target_t t = {.f = f,
+                      .type = f->type,
+                      .nullable = f->nullable,
+                      .label = f->label,
+                      .rtype = rj_nonnull(json_object_get(rfield, "type"))};
+        char why[200];
+        int r = resolve_value(R, avro_schema_record_field_get_by_index(ws, k), kid, &t, why,
+                              sizeof why);
+        if (r < 0) return -1;
+        if (r == 0) return errtext_set(R->err, R->errlen, "%s: field %s: %s", kind, f->label, why);
+        R->pl->nodes[kid].rf = f;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the writer table */
+
+static size_t writer_bucket(int32_t id)
+{
+    return ((uint32_t)id * 2654435761u) >> 21 & (WRITER_BUCKETS - 1);
+}
+
+static writer_t *writer_find(const avro_codec_t *c, int32_t id)
+{
+    for (writer_t *w = c->buckets[writer_bucket(id)]; w; w = w->hnext)
+        if (w->id == id) return w;
+    return NULL;
+}
+
+static void lru_unlink(avro_codec_t *c, writer_t *w)
+{
+    if (w->lru_prev)
+        w->lru_prev->lru_next = w->lru_next;
+    else
+        c->lru_head = w->lru_next;
+    if (w->lru_next)
+        w->lru_next->lru_prev = w->lru_prev;
+    else
+        c->lru_tail = w->lru_prev;
+    w->lru_prev = w->lru_next = NULL;
+}
+
+static void lru_push_front(avro_codec_t *c, writer_t *w)
+{
+    w->lru_prev = NULL;
+    w->lru_next = c->lru_head;
+    if (c->lru_head) c->lru_head->lru_prev = w;
+    c->lru_head = w;
+    if (!c->lru_tail) c->lru_tail = w;
+}
+
+static void lru_touch(avro_codec_t *c, writer_t *w)
+{
+    if (c->lru_head == w) return;
+    lru_unlink(c, w);
+    lru_push_front(c, w);
+}
+
+static void writer_free(writer_t *w)
+{
+    if (!w) return;
+    plan_free(&w->plan);
+    free(w->msg);
+    free(w);
+}
+
+/* Forgets the writer: out of its bucket and the LRU list, freed. */
+static void writer_remove(avro_codec_t *c, writer_t *w)
+{
+    writer_t **pp = &c->buckets[writer_bucket(w->id)];
+    while (*pp != w) pp = &(*pp)->hnext;
+    *pp = w->hnext;
+    lru_unlink(c, w);
+    c->n_writers--;
+    writer_free(w);
+}
+
+static avro_writer_status_t writer_set(writer_t *w, avro_writer_status_t st, const char *msg)
+{
+    w->status = st;
+    if (msg && !(w->msg = strdup(msg))) return AVRO_WRITER_INVALID;
+    return st;
+}
+
+/* Decides the kind and plans the resolution of one writer schema into w. */
+static avro_writer_status_t writer_plan(avro_codec_t *c, writer_t *w, const char *json, char *err,
+                                        size_t errlen)
+{
+    avro_schema_t ws = NULL;
+    char msg[512];
+    avro_writer_status_t st;
+    if (!json || avro_schema_from_json_length(json, strlen(json), &ws) != 0) {
+        snprintf(msg, sizeof msg, "schema id %d: the writer schema is not a parseable Avro schema",
+                 w->id);
+        st = writer_set(w, AVRO_WRITER_INVALID, msg);
+        goto done;
+    }
+    avro_schema_t root = resolve(ws);
+    const char *name = is_avro_record(root) ? avro_schema_name(root) : NULL;
+    const char *ns = name ? avro_schema_namespace(root) : NULL;
+    char full[512];
+    snprintf(full, sizeof full, "%s%s%s", ns && *ns ? ns : "", ns && *ns ? "." : "",
+             name ? name : "");
+    int kind = -1;
+    for (int k = 0; name && k < 2 && kind < 0; k++) {
+        reader_t *r = &c->readers[k];
+        if (strcmp(full, r->full_name) == 0) kind = k;
+        /* a reader alias: a full name, or a name in the reader's namespace */
+        const char *rdot = strrchr(r->full_name, '.');
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(r->json, "aliases"), i, a)
+        {
+            const char *s = json_string_value(a);
+            if (!s || kind >= 0) continue;
+            char afull[512];
+            if (strchr(s, '.') || !rdot)
+                snprintf(afull, sizeof afull, "%s", s);
+            else
+                snprintf(afull, sizeof afull, "%.*s.%s", (int)(rdot - r->full_name), r->full_name,
+                         s);
+            if (strcmp(full, afull) == 0) kind = k;
+        }
+    }
+    if (kind < 0) {
+        snprintf(msg, sizeof msg,
+                 "schema id %d: the writer schema (%s%.200s) is neither the prior_auth (%.100s) "
+                 "nor the claim (%.100s) record",
+                 w->id, name ? "record " : "not a record", full, c->readers[0].full_name,
+                 c->readers[1].full_name);
+        st = writer_set(w, AVRO_WRITER_NOT_OURS, msg);
+        goto done;
+    }
+    w->kind = (event_kind_t)kind;
+    const char *kname = event_kind_name(w->kind);
+    char inner[400];
+    rplan_t R = {&w->plan, inner, sizeof inner};
+    size_t nf;
+    const event_field_t *fields = event_fields(w->kind, &nf);
+    if (plan_build(&w->plan, ws, "", 0, inner, sizeof inner) < 0) {
+        snprintf(msg, sizeof msg, "%s: schema id %d: the writer schema: %.400s", kname, w->id,
+                 inner);
+        st = writer_set(w, AVRO_WRITER_INCOMPATIBLE, msg);
+        goto done;
+    }
+    if (resolve_record(&R, root, 0, fields, nf, c->readers[kind].json, kname) != 0) {
+        /* inner is "<kind>: field X: ..." */
+        const char *rest = strncmp(inner, kname, strlen(kname)) == 0 && inner[strlen(kname)] == ':'
+                               ? inner + strlen(kname) + 2
+                               : inner;
+        snprintf(msg, sizeof msg, "%s: schema id %d: %.400s", kname, w->id, rest);
+        st = writer_set(w, AVRO_WRITER_INCOMPATIBLE, msg);
+        goto done;
+    }
+    st = writer_set(w, AVRO_WRITER_OK, NULL);
+done:
+    if (ws) avro_schema_decref(ws);
+    if (st != AVRO_WRITER_OK) {
+        plan_free(&w->plan);
+        errtext_set(err, errlen, "%s", w->msg ? w->msg : "out of memory");
+    } else if (errlen) {
+        err[0] = '\0';
+    }
+    return st;
+}
+
+static avro_writer_status_t add_writer(avro_codec_t *c, int32_t id, const char *schema_json,
+                                       bool pinned, char *err, size_t errlen)
+{
+    writer_t *w = writer_find(c, id);
+    if (w) {
+        if (w->status != AVRO_WRITER_OK)
+            errtext_set(err, errlen, "%s", w->msg);
+        else if (errlen)
+            err[0] = '\0';
+        return w->status;
+    }
+    if (c->n_writers >= AVRO_CODEC_MAX_WRITERS) {
+        writer_t *old = c->lru_tail;
+        while (old && old->pinned) old = old->lru_prev;
+        if (old) writer_remove(c, old);
+    }
+    if (!(w = calloc(1, sizeof *w))) {
+        errtext_set(err, errlen, "out of memory");
+        return AVRO_WRITER_INVALID;
+    }
+    w->id = id;
+    w->pinned = pinned;
+    avro_writer_status_t st = writer_plan(c, w, schema_json, err, errlen);
+    if (st != AVRO_WRITER_OK && !w->msg) { /* out of memory: not remembered */
+        writer_free(w);
+        return st;
+    }
+    size_t b = writer_bucket(id);
+    w->hnext = c->buckets[b];
+    c->buckets[b] = w;
+    lru_push_front(c, w);
+    c->n_writers++;
+    return st;
+}
+
+avro_writer_status_t avro_codec_add_writer(avro_codec_t *c, int32_t id, const char *schema_json,
+                                           char *err, size_t errlen)
+{
+    return add_writer(c, id, schema_json, false, err, errlen);
+}
+
+bool avro_codec_has_writer(const avro_codec_t *c, int32_t id)
+{
+    return writer_find(c, id) != NULL;
+}
+
+int32_t avro_codec_frame_id(const void *msg, size_t len)
+{
+    const unsigned char *m = msg;
+    if (!m || len < HEADER_LEN || m[0] != 0) return -1;
+    return (int32_t)((uint32_t)m[1] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 8 |
+                     (uint32_t)m[4]);
+}
+
+void avro_codec_set_determination_id(avro_codec_t *c, int32_t id)
+{
+    c->ids.determination_schema_id = id;
+}
+
+void avro_codec_set_event_ids(avro_codec_t *c, int32_t prior_auth_id, int32_t claim_id,
+                              int32_t claim_v1_id)
+{
+    c->ids.prior_auth_schema_id = prior_auth_id;
+    c->ids.claim_schema_id = claim_id;
+    c->ids.claim_v1_schema_id = claim_v1_id;
+}
+
+/* The record's full name in a schema's JSON: namespace + "." + name, or a dotted name. */
+static char *json_full_name(json_t *root)
+{
+    const char *name = json_string_value(json_object_get(root, "name"));
+    const char *ns = json_string_value(json_object_get(root, "namespace"));
+    if (!name) return NULL;
+    size_t n = (ns ? strlen(ns) + 1 : 0) + strlen(name) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    if (ns && *ns && !strchr(name, '.'))
+        snprintf(s, n, "%s.%s", ns, name);
+    else
+        snprintf(s, n, "%s", name);
+    return s;
+}
+
+static const char *const TEXT_NAMES[] = {"prior_auth", "claim", "claim.v1", "determination",
+                                         "determination.v1"};
+#define N_TEXT_NAMES (sizeof TEXT_NAMES / sizeof *TEXT_NAMES)
+static char *text_full_names[N_TEXT_NAMES];
+static pthread_once_t text_once = PTHREAD_ONCE_INIT;
+
+static void text_full_names_init(void)
+{
+    for (size_t i = 0; i < N_TEXT_NAMES; i++) {
+        const char *t = amtagvi_schema_text(TEXT_NAMES[i]);
+        json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+        text_full_names[i] = j ? json_full_name(j) : NULL;
+        json_decref(j);
+    }
+}
+
+const char *avro_codec_schema_text(const char *name, const char **full_name)
+{
+    for (size_t i = 0; name && i < N_TEXT_NAMES; i++) {
+        if (strcmp(name, TEXT_NAMES[i]) != 0) continue;
+        pthread_once(&text_once, text_full_names_init);
+        if (full_name) *full_name = text_full_names[i];
+        return amtagvi_schema_text(TEXT_NAMES[i]);
+    }
+    if (full_name) *full_name = NULL;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ codec */
+
 avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errlen)
+{
+    return avro_codec_new_opts(ids, NULL, err, errlen);
+}
+
+avro_codec_t *avro_codec_new_opts(const avro_codec_ids_t *ids, const avro_codec_opts_t *opts,
+                                  char *err, size_t errlen)
 {
     pthread_once(&allocator_once, install_allocator);
     avro_codec_t *c = calloc(1, sizeof *c);
@@ -599,17 +1248,22 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
         return NULL;
     }
     c->ids = ids ? *ids : AVRO_CODEC_DEFAULT_IDS;
+    c->registry_mode = opts && opts->registry_mode;
     int32_t v1 = c->ids.claim_v1_schema_id;
-    if (c->ids.prior_auth_schema_id == c->ids.claim_schema_id ||
-        c->ids.prior_auth_schema_id == c->ids.determination_schema_id ||
-        c->ids.claim_schema_id == c->ids.determination_schema_id ||
-        (v1 > 0 && (v1 == c->ids.prior_auth_schema_id || v1 == c->ids.claim_schema_id ||
-                    v1 == c->ids.determination_schema_id))) {
+    if (!c->registry_mode &&
+        (c->ids.prior_auth_schema_id == c->ids.claim_schema_id ||
+         c->ids.prior_auth_schema_id == c->ids.determination_schema_id ||
+         c->ids.claim_schema_id == c->ids.determination_schema_id ||
+         (v1 > 0 && (v1 == c->ids.prior_auth_schema_id || v1 == c->ids.claim_schema_id ||
+                     v1 == c->ids.determination_schema_id)))) {
         errtext_set(err, errlen, "the schema ids must differ");
         goto error;
     }
     for (int k = 0; k < SCHEMA_COUNT; k++) {
         const char *text = amtagvi_schema_text(SCHEMA_NAMES[k]);
+        if (opts && k == SCHEMA_PA && opts->reader_prior_auth_json)
+            text = opts->reader_prior_auth_json;
+        if (opts && k == SCHEMA_CLAIM && opts->reader_claim_json) text = opts->reader_claim_json;
         if (!text) {
             errtext_set(err, errlen, "schema %s is not compiled in", SCHEMA_NAMES[k]);
             goto error;
@@ -618,6 +1272,14 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
             c->schema[k] = NULL;
             errtext_set(err, errlen, "schema %s: %s", SCHEMA_NAMES[k], avro_strerror());
             goto error;
+        }
+        if (k == SCHEMA_PA || k == SCHEMA_CLAIM) {
+            reader_t *r = &c->readers[k == SCHEMA_PA ? EVENT_PRIOR_AUTH : EVENT_CLAIM];
+            if (!(r->json = json_loads(text, 0, NULL)) ||
+                !(r->full_name = json_full_name(r->json))) {
+                errtext_set(err, errlen, "schema %s: no record name", SCHEMA_NAMES[k]);
+                goto error;
+            }
         }
     }
     for (int k = 0; k < EVENT_SCHEMAS; k++) {
@@ -631,6 +1293,8 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
         }
         c->has_value[k] = true;
     }
+    /* Events are written by field index: our schemas must be event.h's tables (version 1 of
+     * the claim: the table without its trailing fields). */
     if (check_event_schema(c->schema[SCHEMA_PA], EVENT_PRIOR_AUTH, false, SCHEMA_NAMES[SCHEMA_PA],
                            &c->n_fields[SCHEMA_PA], err, errlen) != 0 ||
         check_event_schema(c->schema[SCHEMA_CLAIM], EVENT_CLAIM, false, SCHEMA_NAMES[SCHEMA_CLAIM],
@@ -640,8 +1304,6 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
                            errlen) != 0 ||
         check_determination_schema(c->schema[SCHEMA_DETERMINATION], err, errlen) != 0)
         goto error;
-    for (int k = 0; k < EVENT_SCHEMAS; k++)
-        if (plan_build(&c->plan[k], c->schema[k], "", 0, err, errlen) < 0) goto error;
     c->reader = avro_reader_memory("", 0);
     c->scratch_cap = 4096;
     c->scratch = malloc(c->scratch_cap);
@@ -649,6 +1311,24 @@ avro_codec_t *avro_codec_new(const avro_codec_ids_t *ids, char *err, size_t errl
     if (!c->reader || !c->writer) {
         errtext_set(err, errlen, "out of memory");
         goto error;
+    }
+    if (!c->registry_mode) {
+        /* The pinned ids: our own schemas as writer schemas, through the same resolution. */
+        const struct {
+            int32_t id;
+            int k;
+        } pinned[] = {{c->ids.prior_auth_schema_id, SCHEMA_PA},
+                      {c->ids.claim_schema_id, SCHEMA_CLAIM},
+                      {v1, SCHEMA_CLAIM_V1}};
+        for (size_t i = 0; i < sizeof pinned / sizeof *pinned; i++) {
+            if (pinned[i].k == SCHEMA_CLAIM_V1 && v1 <= 0) continue;
+            char inner[512];
+            if (add_writer(c, pinned[i].id, amtagvi_schema_text(SCHEMA_NAMES[pinned[i].k]), true,
+                           inner, sizeof inner) != AVRO_WRITER_OK) {
+                errtext_set(err, errlen, "schema %s: %s", SCHEMA_NAMES[pinned[i].k], inner);
+                goto error;
+            }
+        }
     }
     return c;
 
@@ -660,13 +1340,17 @@ error:
 void avro_codec_free(avro_codec_t *c)
 {
     if (!c) return;
+    while (c->lru_head) writer_remove(c, c->lru_head);
     for (int k = 0; k < EVENT_SCHEMAS; k++) {
         if (c->has_value[k]) avro_value_decref(&c->value[k]);
         if (c->iface[k]) avro_value_iface_decref(c->iface[k]);
-        plan_free(&c->plan[k]);
     }
     for (int k = 0; k < SCHEMA_COUNT; k++)
         if (c->schema[k]) avro_schema_decref(c->schema[k]);
+    for (int k = 0; k < 2; k++) {
+        json_decref(c->readers[k].json);
+        free(c->readers[k].full_name);
+    }
     if (c->reader) avro_reader_free(c->reader);
     if (c->writer) avro_writer_free(c->writer);
     free(c->scratch);
@@ -675,145 +1359,174 @@ void avro_codec_free(avro_codec_t *c)
 
 /* ------------------------------------------------------------------ decode */
 
+/* The second pass over a body the walker accepted: reads it in writer order into the event,
+ * through the writer's resolution plan. Every length and index has been checked, so a read
+ * cannot fail structurally (the checks that remain are cheap and keep it local); what can fail
+ * is the contract (DECODE_INVALID) and a value the reader has no place for
+ * (DECODE_INCOMPATIBLE_SCHEMA). */
 typedef struct {
+    walker_t *w;
+    const pnode_t *nodes;
+    const uint32_t *kids;
     arena_t *arena;
-    const char *kind;
-    char *err;
-    size_t errlen;
-} fill_t;
+} rd_t;
 
-static decode_status_t fill_fail(fill_t *f, decode_status_t st, const char *fmt, ...)
+static decode_status_t rd_fail(rd_t *r, decode_status_t st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static decode_status_t fill_fail(fill_t *f, decode_status_t st, const char *fmt, ...)
+static decode_status_t rd_fail(rd_t *r, decode_status_t st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    errtext_vset_prefixed(f->err, f->errlen, f->kind, fmt, ap);
+    errtext_vset_prefixed(r->w->err, r->w->errlen, r->w->kind, fmt, ap);
     va_end(ap);
     return st;
 }
 
-/* avro-c failing after the walker accepted the body means the two disagree; report it as
- * malformed without avro-c's reason, which may quote a length or an index it read. */
-#define AVRO_TRY(f, call, field)                                                                   \
-    do {                                                                                           \
-        if ((call) != 0)                                                                           \
-            return fill_fail((f), DECODE_MALFORMED, "field %s: avro-c cannot read it", (field));   \
-    } while (0)
-
-static decode_status_t fill_string(fill_t *f, avro_value_t *v, const char **out, const char *field)
+static inline decode_status_t rd_long(rd_t *r, uint32_t idx, int64_t *v)
 {
-    const char *s;
-    size_t size;
-    AVRO_TRY(f, avro_value_get_string(v, &s, &size), field);
-    size_t n = size ? size - 1 : 0; /* avro-c counts the NUL it appends */
-    /* The event holds C strings: an embedded NUL would silently cut the value short. */
-    if (memchr(s, '\0', n))
-        return fill_fail(f, DECODE_INVALID, "field %s contains a NUL character", field);
-    if (!(*out = arena_strndup(f->arena, s, n)))
-        return fill_fail(f, DECODE_MALFORMED, "field %s: out of memory", field);
-    return DECODE_OK;
+    return walk_long(r->w, &r->nodes[idx], v) == 0 ? DECODE_OK : DECODE_MALFORMED;
 }
 
-static decode_status_t fill_date(fill_t *f, avro_value_t *v, date_t *out, const char *field)
+/* A union's branch replaces it (the walker checked the index); then a value the reader cannot
+ * take is an error now that a message holds it. */
+static decode_status_t rd_select(rd_t *r, uint32_t *idx, const char *label)
 {
-    int32_t d;
-    AVRO_TRY(f, avro_value_get_int(v, &d), field);
-    if (!date_in_range(d))
-        return fill_fail(f, DECODE_INVALID, "field %s is not a date within 0001-01-01..9999-12-31",
-                         field);
-    *out = d;
-    return DECODE_OK;
-}
-
-/* The union's branch: 0 is null. */
-static decode_status_t fill_branch(fill_t *f, avro_value_t *v, avro_value_t *branch, bool *present,
-                                   const char *field)
-{
-    int disc;
-    AVRO_TRY(f, avro_value_get_discriminant(v, &disc), field);
-    if (disc != 0 && disc != 1)
-        return fill_fail(f, DECODE_MALFORMED, "field %s: union branch out of range", field);
-    *present = disc == 1;
-    if (*present) AVRO_TRY(f, avro_value_get_current_branch(v, branch), field);
-    return DECODE_OK;
-}
-
-/* Fills the field of the record (event_t or array item) at base from the value v. */
-static decode_status_t fill_field(fill_t *f, const event_field_t *fd, avro_value_t *v, char *base)
-{
-    char *at = base + fd->offset;
-    avro_value_t b, item;
-    decode_status_t st;
-    size_t n;
-    int64_t l;
-    int32_t i32;
-    int sym;
-    if (fd->nullable) {
-        bool present;
-        if ((st = fill_branch(f, v, &b, &present, fd->label)) != DECODE_OK) return st;
-        if (!present) {
-            event_field_set_null(fd, base);
-            return DECODE_OK;
-        }
-        v = &b;
-        if (fd->type == EVENT_FIELD_LONG) *(bool *)(base + fd->aux_offset) = true;
+    const pnode_t *n = &r->nodes[*idx];
+    if (n->type == AVRO_UNION) {
+        int64_t b;
+        if (rd_long(r, *idx, &b) != DECODE_OK) return DECODE_MALFORMED;
+        if (b < 0 || b >= (int64_t)n->n)
+            return rd_fail(r, DECODE_MALFORMED, "field %s: union branch out of range", label);
+        *idx = r->kids[n->kids + (uint32_t)b];
+        n = &r->nodes[*idx];
     }
-    switch (fd->type) {
+    if (n->res == RES_BAD)
+        return rd_fail(r, DECODE_INCOMPATIBLE_SCHEMA,
+                       "field %s: the writer's %s cannot be read as the reader's type", label,
+                       avro_type_name(n->type));
+    return DECODE_OK;
+}
+
+static decode_status_t rd_string(rd_t *r, uint32_t idx, const char **out, const char *label)
+{
+    int64_t len;
+    if (rd_long(r, idx, &len) != DECODE_OK) return DECODE_MALFORMED;
+    if (len < 0 || (uint64_t)len > walk_left(r->w))
+        return rd_fail(r, DECODE_MALFORMED, "field %s: input ends", label);
+    const char *s = (const char *)r->w->p;
+    r->w->p += len;
+    /* The event holds C strings: an embedded NUL would silently cut the value short. */
+    if (memchr(s, '\0', (size_t)len))
+        return rd_fail(r, DECODE_INVALID, "field %s contains a NUL character", label);
+    if (!(*out = arena_strndup(r->arena, s, (size_t)len)))
+        return rd_fail(r, DECODE_MALFORMED, "field %s: out of memory", label);
+    return DECODE_OK;
+}
+
+static decode_status_t rd_record(rd_t *r, uint32_t idx, char *base);
+
+/* Reads the writer value at node idx into reader field f of the record at base. */
+static decode_status_t rd_field(rd_t *r, uint32_t idx, const event_field_t *f, char *base)
+{
+    decode_status_t st;
+    if ((st = rd_select(r, &idx, f->label)) != DECODE_OK) return st;
+    const pnode_t *n = &r->nodes[idx];
+    if (n->res == RES_NULL) {
+        event_field_set_null(f, base);
+        return DECODE_OK;
+    }
+    char *at = base + f->offset;
+    int64_t l;
+    switch (f->type) {
     case EVENT_FIELD_STRING:
-        return fill_string(f, v, (const char **)at, fd->label);
+        return rd_string(r, idx, (const char **)at, f->label);
     case EVENT_FIELD_TIMESTAMP:
-        AVRO_TRY(f, avro_value_get_long(v, &l), fd->label);
+        if (rd_long(r, idx, &l) != DECODE_OK) return DECODE_MALFORMED;
         /* The same span a JSON timestamp can say, so both forms accept the same events. */
         if (l < (int64_t)DATE_MIN * MS_PER_DAY || l > ((int64_t)DATE_MAX + 1) * MS_PER_DAY - 1)
-            return fill_fail(f, DECODE_INVALID,
-                             "field %s is not a time within 0001-01-01..9999-12-31", fd->label);
+            return rd_fail(r, DECODE_INVALID,
+                           "field %s is not a time within 0001-01-01..9999-12-31", f->label);
         *(int64_t *)at = l;
-        return DECODE_OK;
-    case EVENT_FIELD_DATE:
-        return fill_date(f, v, (date_t *)at, fd->label);
-    case EVENT_FIELD_INT:
-        AVRO_TRY(f, avro_value_get_int(v, &i32), fd->label);
-        *(int32_t *)at = i32;
         return DECODE_OK;
     case EVENT_FIELD_LONG:
-        AVRO_TRY(f, avro_value_get_long(v, &l), fd->label);
+        if (rd_long(r, idx, &l) != DECODE_OK) return DECODE_MALFORMED;
         *(int64_t *)at = l;
+        if (f->nullable) *(bool *)(base + f->aux_offset) = true;
         return DECODE_OK;
-    case EVENT_FIELD_ENUM:
-        AVRO_TRY(f, avro_value_get_enum(v, &sym), fd->label);
-        /* avro-c stores any index it reads; the walker has checked, this keeps it local. */
-        if (sym < 0 || sym >= fd->n_symbols)
-            return fill_fail(f, DECODE_MALFORMED, "field %s: enum index out of range", fd->label);
+    case EVENT_FIELD_DATE:
+    case EVENT_FIELD_INT:
+        if (rd_long(r, idx, &l) != DECODE_OK) return DECODE_MALFORMED;
+        if (l < INT32_MIN || l > INT32_MAX)
+            return rd_fail(r, DECODE_MALFORMED, "field %s: int is out of the 32-bit range",
+                           f->label);
+        if (f->type == EVENT_FIELD_DATE && !date_in_range((int32_t)l))
+            return rd_fail(r, DECODE_INVALID,
+                           "field %s is not a date within 0001-01-01..9999-12-31", f->label);
+        *(int32_t *)at = (int32_t)l;
+        return DECODE_OK;
+    case EVENT_FIELD_ENUM: {
+        if (rd_long(r, idx, &l) != DECODE_OK) return DECODE_MALFORMED;
+        if (l < 0 || l >= (int64_t)n->n)
+            return rd_fail(r, DECODE_MALFORMED, "field %s: enum index out of range", f->label);
+        int sym = n->symmap[l];
+        if (sym < 0)
+            return rd_fail(r, DECODE_INCOMPATIBLE_SCHEMA,
+                           "field %s: a symbol of the writer's enum is not one of the reader's, "
+                           "which has no default",
+                           f->label);
         *(int *)at = sym;
         return DECODE_OK;
+    }
     case EVENT_FIELD_STRING_ARRAY:
-    case EVENT_FIELD_RECORD_ARRAY:
-        AVRO_TRY(f, avro_value_get_size(v, &n), fd->label);
-        if (n > EVENT_MAX_ARRAY_ITEMS)
-            return fill_fail(f, DECODE_INVALID, "field %s has more than %d items", fd->label,
-                             EVENT_MAX_ARRAY_ITEMS);
-        *(uint32_t *)(base + fd->aux_offset) = (uint32_t)n;
-        for (size_t i = 0; i < n; i++) {
-            AVRO_TRY(f, avro_value_get_by_index(v, i, &item, NULL), fd->label);
-            if (fd->type == EVENT_FIELD_STRING_ARRAY) {
-                if ((st = fill_string(f, &item, (const char **)at + i, fd->item_label)) !=
-                    DECODE_OK)
-                    return st;
-                continue;
+    case EVENT_FIELD_RECORD_ARRAY: {
+        uint32_t item = r->kids[n->kids], total = 0;
+        for (;;) {
+            int64_t count, size;
+            if (rd_long(r, idx, &count) != DECODE_OK) return DECODE_MALFORMED;
+            if (count == 0) break;
+            if (count < 0) {
+                if (count == INT64_MIN) return DECODE_MALFORMED;
+                count = -count;
+                if (rd_long(r, idx, &size) != DECODE_OK) return DECODE_MALFORMED;
             }
-            char *item_base = at + i * fd->item_size;
-            for (size_t k = 0; k < fd->n_item_fields; k++) {
-                avro_value_t x;
-                AVRO_TRY(f, avro_value_get_by_index(&item, k, &x, NULL), fd->label);
-                if ((st = fill_field(f, &fd->item_fields[k], &x, item_base)) != DECODE_OK)
-                    return st;
+            if ((uint64_t)count > EVENT_MAX_ARRAY_ITEMS - total)
+                return rd_fail(r, DECODE_INVALID, "field %s has more than %d items", f->label,
+                               EVENT_MAX_ARRAY_ITEMS);
+            for (int64_t i = 0; i < count; i++, total++) {
+                uint32_t it = item;
+                if ((st = rd_select(r, &it, f->item_label)) != DECODE_OK) return st;
+                if (f->type == EVENT_FIELD_STRING_ARRAY)
+                    st = rd_string(r, it, (const char **)at + total, f->item_label);
+                else
+                    st = rd_record(r, it, at + total * f->item_size);
+                if (st != DECODE_OK) return st;
             }
         }
+        *(uint32_t *)(base + f->aux_offset) = total;
         return DECODE_OK;
     }
-    return fill_fail(f, DECODE_MALFORMED, "field %s: unknown field type", fd->label);
+    }
+    return rd_fail(r, DECODE_MALFORMED, "field %s: unknown field type", f->label);
+}
+
+/* Reads a writer record (node idx, resolved) into the reader record at base. */
+static decode_status_t rd_record(rd_t *r, uint32_t idx, char *base)
+{
+    const pnode_t *n = &r->nodes[idx];
+    for (uint32_t m = n->missing; m; m &= m - 1)
+        event_field_set_null(&n->rfields[__builtin_ctz(m)], base);
+    for (uint32_t k = 0; k < n->n; k++) {
+        uint32_t kid = r->kids[n->kids + k];
+        const event_field_t *f = r->nodes[kid].rf;
+        decode_status_t st;
+        if (!f) {
+            if (walk_node(r->w, kid) != 0) return DECODE_MALFORMED; /* writer-only: skipped */
+        } else if ((st = rd_field(r, kid, f, base)) != DECODE_OK) {
+            return st;
+        }
+    }
+    return DECODE_OK;
 }
 
 decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t len, event_t *out,
@@ -832,33 +1545,34 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
         errtext_set(err, errlen, "magic byte is not 0");
         return DECODE_BAD_MAGIC;
     }
-    int32_t id = (int32_t)((uint32_t)m[1] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 8 |
-                           (uint32_t)m[4]);
-    int k;
-    if (id == c->ids.prior_auth_schema_id) {
-        k = SCHEMA_PA;
-    } else if (id == c->ids.claim_schema_id) {
-        k = SCHEMA_CLAIM;
-    } else if (c->ids.claim_v1_schema_id > 0 && id == c->ids.claim_v1_schema_id) {
-        k = SCHEMA_CLAIM_V1;
-    } else if (c->ids.claim_v1_schema_id > 0) {
-        errtext_set(err, errlen,
-                    "schema id %d is none of the prior_auth (%d) and claim (%d; version 1: %d) "
-                    "schemas",
-                    id, c->ids.prior_auth_schema_id, c->ids.claim_schema_id,
-                    c->ids.claim_v1_schema_id);
-        return DECODE_UNKNOWN_SCHEMA;
-    } else {
-        errtext_set(err, errlen,
-                    "schema id %d is neither the prior_auth (%d) nor the claim (%d) schema", id,
-                    c->ids.prior_auth_schema_id, c->ids.claim_schema_id);
+    int32_t id = avro_codec_frame_id(m, len);
+    writer_t *wr = writer_find(c, id);
+    if (!wr) {
+        if (c->registry_mode)
+            errtext_set(err, errlen, "schema id %d: no writer schema is known for it", id);
+        else if (c->ids.claim_v1_schema_id > 0)
+            errtext_set(err, errlen,
+                        "schema id %d is none of the prior_auth (%d) and claim (%d; version 1: "
+                        "%d) schemas",
+                        id, c->ids.prior_auth_schema_id, c->ids.claim_schema_id,
+                        c->ids.claim_v1_schema_id);
+        else
+            errtext_set(err, errlen,
+                        "schema id %d is neither the prior_auth (%d) nor the claim (%d) schema", id,
+                        c->ids.prior_auth_schema_id, c->ids.claim_schema_id);
         return DECODE_UNKNOWN_SCHEMA;
     }
-    const char *kind = SCHEMA_KINDS[k];
+    lru_touch(c, wr);
+    if (wr->status != AVRO_WRITER_OK) {
+        errtext_set(err, errlen, "%s", wr->msg);
+        return wr->status == AVRO_WRITER_INCOMPATIBLE ? DECODE_INCOMPATIBLE_SCHEMA
+                                                      : DECODE_UNKNOWN_SCHEMA;
+    }
+    const char *kind = event_kind_name(wr->kind);
 
     walker_t w = {.p = m + HEADER_LEN,
                   .end = m + len,
-                  .plan = &c->plan[k],
+                  .plan = &wr->plan,
                   .lim = {EVENT_MAX_STRING_BYTES, EVENT_MAX_ARRAY_ITEMS},
                   .kind = kind,
                   .err = err,
@@ -870,33 +1584,13 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     }
     if (w.invalid) return DECODE_INVALID;
 
-    /* The walker vouches for every length and index, so avro-c allocates no more than the
-     * message holds. */
-    avro_value_t *rec = &c->value[k];
-    avro_reader_memory_set_source(c->reader, (const char *)(m + HEADER_LEN),
-                                  (int64_t)(len - HEADER_LEN));
-    if (avro_value_read(c->reader, rec) != 0) {
-        errtext_set(err, errlen, "%s: avro-c cannot read the record", kind);
-        return DECODE_MALFORMED;
-    }
-
+    /* The walker vouches for every length and index: read the body again, into the event. */
     memset(out, 0, sizeof *out);
-    out->kind = k == SCHEMA_PA ? EVENT_PRIOR_AUTH : EVENT_CLAIM;
-    size_t nfields;
-    const event_field_t *fields = event_fields(out->kind, &nfields);
-    fill_t f = {arena, kind, err, errlen};
-    /* Fields an older schema lacks (claim version 1: frequency_code, original_claim_id) are
-     * what a writer that leaves them out means: null, or the enum's default (ORIGINAL). */
-    for (size_t i = c->n_fields[k]; i < nfields; i++) event_field_set_null(&fields[i], out);
-    for (size_t i = 0; i < c->n_fields[k]; i++) {
-        avro_value_t v;
-        if (avro_value_get_by_index(rec, i, &v, NULL) != 0) {
-            errtext_set(err, errlen, "%s: field %s: avro-c cannot read it", kind, fields[i].label);
-            return DECODE_MALFORMED;
-        }
-        decode_status_t st = fill_field(&f, &fields[i], &v, (char *)out);
-        if (st != DECODE_OK) return st;
-    }
+    out->kind = wr->kind;
+    w.p = m + HEADER_LEN;
+    rd_t r = {&w, wr->plan.nodes, wr->plan.kids, arena};
+    decode_status_t st = rd_record(&r, 0, (char *)out);
+    if (st != DECODE_OK) return st;
     char inner[256];
     if (event_check_strings(out, inner, sizeof inner) != 0) {
         errtext_set(err, errlen, "%s: %s", kind, inner);

@@ -120,6 +120,7 @@ START_TEST(test_render_exact)
         "amtagvi_dead_letters_total{reason=\"unknown_schema\"} 0\n"
         "amtagvi_dead_letters_total{reason=\"malformed\"} 1\n"
         "amtagvi_dead_letters_total{reason=\"trailing_bytes\"} 1\n"
+        "amtagvi_dead_letters_total{reason=\"incompatible_schema\"} 0\n"
         "amtagvi_dead_letters_total{reason=\"invalid\"} 0\n"
         "amtagvi_dead_letters_total{reason=\"rejected\"} 1\n"
         "amtagvi_dead_letters_total{reason=\"unencodable\"} 0\n"
