@@ -31,6 +31,9 @@ typedef enum {
     REGISTRY_REFUSED,     /**< 4xx other than 404 (incompatible 409, invalid 422, auth 401/403),
                                a schema type other than AVRO: permanent for this request */
     REGISTRY_UNAVAILABLE, /**< connection error, timeout, 5xx, unparsable answer: transient */
+    REGISTRY_UNREADABLE,  /**< registry_schema_by_id only: the id holds a schema this client
+                               cannot read (not AVRO, schema references, an answer over
+                               REGISTRY_MAX_ANSWER_BYTES): permanent, as ids are immutable */
 } registry_status_t;
 
 typedef struct {
@@ -55,7 +58,9 @@ void registry_free(registry_t *r);
  * process's life (ids are immutable), bounded (REGISTRY_CACHE_MAX_IDS ids /
  * REGISTRY_CACHE_MAX_BYTES of text, least recently used forgotten); a cached id never touches
  * the network again. Only "AVRO" (or absent schemaType) is accepted; another type is
- * REGISTRY_REFUSED. A negative id is REGISTRY_NOT_FOUND without a request. */
+ * REGISTRY_UNREADABLE, as are references and an oversized answer. REGISTRY_REFUSED here means
+ * the registry refused the request itself (401/403: credentials), which an operator fixes. A
+ * negative id is REGISTRY_NOT_FOUND without a request. */
 registry_status_t registry_schema_by_id(registry_t *r, int32_t id, char **schema_json, char *err,
                                         size_t errlen);
 

@@ -64,6 +64,8 @@ const char *registry_status_name(registry_status_t s)
         return "refused";
     case REGISTRY_UNAVAILABLE:
         return "unavailable";
+    case REGISTRY_UNREADABLE:
+        return "unreadable";
     }
     return "unknown";
 }
@@ -520,6 +522,7 @@ registry_status_t registry_schema_by_id(registry_t *r, int32_t id, char **schema
     size_t ui = 0;
     json_t *j = NULL;
     registry_status_t st = request(r, path, NULL, &a, &http, &ui, &j, inner, sizeof inner);
+    if (st == REGISTRY_REFUSED && a.too_big) st = REGISTRY_UNREADABLE;
     if (st == REGISTRY_NOT_FOUND) {
         snprintf(err, errlen, "schema id %ld not found in the schema registry (%s)", (long)id,
                  inner);
@@ -543,12 +546,12 @@ registry_status_t registry_schema_by_id(registry_t *r, int32_t id, char **schema
                 if (!isprint((unsigned char)*p)) *p = '?';
             snprintf(err, errlen, "schema id %ld is a %s schema, not AVRO: not readable here",
                      (long)id, tname);
-            st = REGISTRY_REFUSED;
+            st = REGISTRY_UNREADABLE;
         } else if (json_is_array(refs) && json_array_size(refs) > 0) {
             snprintf(err, errlen,
                      "schema id %ld uses %zu schema references, which are not supported", (long)id,
                      json_array_size(refs));
-            st = REGISTRY_REFUSED;
+            st = REGISTRY_UNREADABLE;
         } else {
             size_t len = json_string_length(schema);
             char *text = strndup_or_null(json_string_value(schema), len);

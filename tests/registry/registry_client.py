@@ -221,12 +221,13 @@ def main():
                  {"schemaType": "PROTOBUF",
                   "schema": 'syntax = "proto3"; message M { string a = 1; }'})["id"]
     r = c1.get(proto)
-    check("a PROTOBUF schema id -> refused, named", r["status"] == "refused" and
+    check("a PROTOBUF schema id -> unreadable, named", r["status"] == "unreadable" and
           "PROTOBUF" in r["err"], r)
     big = dict(simple, name="Big", doc="x" * (5 << 20))
     big_id = c1.register("test.registry.Big", schema_file("big.avsc", big))["id"]
     r = c1.get(big_id)
-    check("an answer over 4 MiB -> refused", r["status"] == "refused" and "larger" in r["err"], r)
+    check("an answer over 4 MiB -> unreadable", r["status"] == "unreadable" and "larger" in r["err"],
+          r)
 
     # ---- a registered schema this client never fetched (for the registry-down checks)
     spare = dict(simple, name="Spare")
