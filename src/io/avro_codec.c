@@ -1,5 +1,14 @@
-/* Confluent-framed Avro for the two input events, on avro-c's value API, and the determination,
- * written directly.
+/* Confluent-framed Avro for the two input events and the determination. Events are written
+ * with avro-c's value API, determinations directly; events are read by a walker and a resolving
+ * reader of our own, avro-c only parsing the writer schemas.
+ *
+ * Reading: every schema id a message can carry is a writer schema registered with
+ * avro_codec_add_writer (the pinned ids: our embedded schemas), whose resolution to our reader
+ * schema (Avro specification, "Schema Resolution") is planned once, when it is added. avro-c
+ * 1.11.1's own resolution (avro_resolved_writer) is not used: it refuses reader fields that have
+ * defaults, maps enum symbols by position rather than by name (a reordered enum silently turns
+ * VOID into ORIGINAL), and ignores aliases.
+ *
  *
  * avro-c 1.11.1 trusts its input: a string, bytes or array length read from the message is
  * allocated before it is compared with what is left (a 5-byte body can ask for 2 GiB), a failed

@@ -40,6 +40,33 @@ const policy_t *fuzz_policy(void)
     return policy;
 }
 
+/* Claim "version 3" as another producer might write it: fields reordered, a writer-only field,
+ * the frequency enum reordered with a symbol the reader lacks (read as its default, ORIGINAL),
+ * dose_viable_cells and billed_amount_cents as int (promoted), ndc as ["string", "null"], the
+ * member and the hcpcs code as bytes. */
+const char FUZZ_CLAIM_V3_JSON[] =
+    "{\"type\": \"record\", \"name\": \"ClaimLine\", \"namespace\": \"com.amtagvi.ip0625\", "
+    "\"fields\": ["
+    "{\"name\": \"claim_id\", \"type\": \"string\"},"
+    "{\"name\": \"event_id\", \"type\": \"string\"},"
+    "{\"name\": \"channel\", \"type\": [\"null\", \"string\", \"long\"]},"
+    "{\"name\": \"line_number\", \"type\": \"int\"},"
+    "{\"name\": \"received_at\", \"type\": \"long\"},"
+    "{\"name\": \"member_id\", \"type\": \"bytes\"},"
+    "{\"name\": \"birth_date\", \"type\": \"int\"},"
+    "{\"name\": \"service_date\", \"type\": \"int\"},"
+    "{\"name\": \"hcpcs_code\", \"type\": \"bytes\"},"
+    "{\"name\": \"ndc\", \"type\": [\"string\", \"null\"]},"
+    "{\"name\": \"units\", \"type\": \"int\"},"
+    "{\"name\": \"dose_viable_cells\", \"type\": [\"null\", \"int\"]},"
+    "{\"name\": \"diagnosis_codes\", \"type\": {\"type\": \"array\", \"items\": \"string\"}},"
+    "{\"name\": \"rendering_npi\", \"type\": \"string\"},"
+    "{\"name\": \"authorization_id\", \"type\": [\"null\", \"string\"]},"
+    "{\"name\": \"billed_amount_cents\", \"type\": \"int\"},"
+    "{\"name\": \"frequency_code\", \"type\": {\"type\": \"enum\", \"name\": "
+    "\"FrequencyCode\", \"symbols\": [\"VOID\", \"CORRECTED\", \"ORIGINAL\", \"REPLACEMENT\"]}},"
+    "{\"name\": \"original_claim_id\", \"type\": [\"null\", \"string\"]}]}";
+
 avro_codec_t *fuzz_codec(const char *target)
 {
     char err[256];
@@ -49,6 +76,12 @@ avro_codec_t *fuzz_codec(const char *target)
     avro_codec_t *c = avro_codec_new(&ids, err, sizeof err);
     if (!c) {
         fprintf(stderr, "%s: avro_codec_new: %s\n", target, err);
+        exit(2);
+    }
+    /* And a writer schema of another shape, resolved to the claim reader. */
+    if (avro_codec_add_writer(c, FUZZ_CLAIM_V3_ID, FUZZ_CLAIM_V3_JSON, err, sizeof err) !=
+        AVRO_WRITER_OK) {
+        fprintf(stderr, "%s: the claim v3 writer: %s\n", target, err);
         exit(2);
     }
     return c;

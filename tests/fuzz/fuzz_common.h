@@ -25,6 +25,10 @@ __attribute__((noreturn, format(printf, 4, 5))) void
 fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...);
 
 /** The Avro codec with schema ids 1, 2 and 3; exits 2, naming target, when it cannot be made. */
+/** The id and text of a claim writer schema of another shape (fields reordered, promotions,
+ * a writer-only field, a reordered enum) that fuzz_codec registers. */
+#define FUZZ_CLAIM_V3_ID 7
+extern const char FUZZ_CLAIM_V3_JSON[];
 avro_codec_t *fuzz_codec(const char *target);
 
 /** An engine on fuzz_policy(); exits 2, naming target, when it cannot be made. */
