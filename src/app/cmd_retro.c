@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "avro_codec.h"
+#include "schemas.h"
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
@@ -183,6 +184,21 @@ static store_status_t judge_member(const engine_t *engine, pending_list_t *l, fi
     return st;
 }
 
+/* A stored payload's writer schema, from the registry if the codec does not know its id yet;
+ * a registry that does not answer is waited for a little, then the run fails (nothing is
+ * judged on a guess). @returns 0, or -1 with err. */
+static int ensure_schema(schemas_t *s, const void *msg, size_t len, char *err, size_t errlen)
+{
+    for (int attempt = 0, delay_ms = 200; attempt < 6; attempt++, delay_ms *= 2) {
+        if (attempt) {
+            struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (schemas_ensure(s, msg, len, err, errlen) == SCHEMAS_OK) return 0;
+    }
+    return -1;
+}
+
 int cmd_retro(int argc, char **argv)
 {
     const char *config_path = NULL, *policy_opt = NULL, *from_s = NULL, *to_s = NULL;
@@ -240,10 +256,16 @@ int cmd_retro(int argc, char **argv)
     char sha[65] = "";
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
                             (int32_t)cfg.determination_schema_id, (int32_t)cfg.claim_v1_schema_id};
-    avro_codec_t *codec = policy ? avro_codec_new(&ids, err, sizeof err) : NULL;
-    if (!policy || !codec || file_sha256(policy_path, sha) != 0) {
-        if (policy && !codec) fprintf(stderr, "amtagvi-adjudicator: avro: %s\n", err);
+    /* Stored payloads keep the schema id they were written with: with a Schema Registry the
+     * writer schema of each id is fetched once, as the worker does. */
+    const avro_codec_opts_t codec_opts = {.registry_mode = cfg.schema_registry_url[0] != '\0'};
+    avro_codec_t *codec = policy ? avro_codec_new_opts(&ids, &codec_opts, err, sizeof err) : NULL;
+    schemas_t *schemas = codec ? schemas_new(&cfg, codec, err, sizeof err) : NULL;
+    if (!policy || !schemas || file_sha256(policy_path, sha) != 0) {
+        if (policy && !schemas) fprintf(stderr, "amtagvi-adjudicator: avro: %s\n", err);
         policy_free(policy);
+        schemas_free(schemas);
+        schemas_free(schemas);
         avro_codec_free(codec);
         config_free(&cfg);
         return 1;
@@ -258,6 +280,7 @@ int cmd_retro(int argc, char **argv)
     int64_t run_id = 0, total = 0, done = 0;
     findings_t fs = {store, 0, dry_run, &counts, found, 0, {0}};
     int rc = 1;
+    bool registry_down = false; /* the run fails for the registry, not the database */
     store_status_t st = STORE_OK;
     if (!dry_run) st = store_retro_create_run(store, from, to, policy->file_version, sha, &run_id);
     fs.run_id = run_id;
@@ -289,7 +312,13 @@ int cmd_retro(int argc, char **argv)
             }
             done++;
             event_t ev;
-            char derr[256];
+            char derr[512];
+            if (ensure_schema(schemas, r->payload, r->payload_len, derr, sizeof derr) != 0) {
+                fprintf(stderr, "amtagvi-adjudicator: retro: schema registry: %s\n", derr);
+                registry_down = true;
+                st = STORE_RETRY;
+                break;
+            }
             if (avro_codec_decode_event(codec, r->payload, r->payload_len, &ev, &events, derr,
                                         sizeof derr) != DECODE_OK) {
                 counts.undecodable++;
@@ -315,7 +344,8 @@ int cmd_retro(int argc, char **argv)
         st = store_retro_add_findings(store, run_id, found, fs.n_found);
     progress(&prog, done, true);
     if (st != STORE_OK) {
-        fprintf(stderr, "amtagvi-adjudicator: retro failed: %s\n", store_error(store));
+        fprintf(stderr, "amtagvi-adjudicator: retro failed: %s\n",
+                registry_down ? "the schema registry is unavailable" : store_error(store));
         store_retro_close(store, run_id, &counts, false);
         goto cleanup;
     }
@@ -351,6 +381,7 @@ cleanup:
     free(pending.items);
     engine_free(engine);
     store_free(store);
+    schemas_free(schemas);
     avro_codec_free(codec);
     policy_free(policy);
     config_free(&cfg);

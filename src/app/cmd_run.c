@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "avro_codec.h"
+#include "schemas.h"
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
@@ -127,7 +128,8 @@ typedef struct {
     config_t *cfg;
     policy_t *policy;
     avro_codec_t *codec;
-    store_t *store; /* main thread: positions, history, republishing */
+    schemas_t *schemas; /* pinned ids, or the Schema Registry */
+    store_t *store;     /* main thread: positions, history, republishing */
     committer_t committer;
     bool committer_started;
     metrics_t *metrics;
@@ -181,12 +183,18 @@ static void sleep_ms(int64_t ms)
 /* Exponential backoff between retries while a dependency is down. Waiting is not progress:
  * the loop does not tick meanwhile, so /healthz turns unhealthy once the worker has had work
  * and made no progress for health.stall.ms, whatever the cause. */
-static int64_t backoff(worker_t *w, int64_t *delay)
+static int64_t backoff_to(worker_t *w, int64_t *delay, int64_t max_ms)
 {
+    (void)w;
     int64_t d = *delay;
     sleep_ms(d);
-    *delay = d * 2 > w->cfg->retry_max_backoff_ms ? w->cfg->retry_max_backoff_ms : d * 2;
+    *delay = d * 2 > max_ms ? max_ms : d * 2;
     return d;
+}
+
+static int64_t backoff(worker_t *w, int64_t *delay)
+{
+    return backoff_to(w, delay, w->cfg->retry_max_backoff_ms);
 }
 
 static part_t *find_part(worker_t *w, const char *topic, int32_t partition)
@@ -510,6 +518,7 @@ static bool quarantine_take(worker_t *w, const kafka_message_t *m, quarantined_t
 static void decode_items(worker_t *w, batch_t *b)
 {
     char error[256];
+    const char *why;
     for (size_t i = 0; i < b->n_items; i++) {
         item_t *it = &b->items[i];
         const kafka_message_t *m = &it->msg;
@@ -522,6 +531,9 @@ static void decode_items(worker_t *w, batch_t *b)
         if (!m->key || m->key_len == 0) {
             it->status = DECODE_INVALID;
             snprintf(error, sizeof error, "message has no key (member_id expected)");
+        } else if ((why = schemas_unknown_reason(w->schemas, m->value, m->value_len))) {
+            it->status = DECODE_UNKNOWN_SCHEMA; /* the registry has no Avro schema of the id */
+            snprintf(error, sizeof error, "%s", why);
         } else {
             it->status = avro_codec_decode_event(w->codec, m->value, m->value_len, ev, &b->arena,
                                                  error, sizeof error);
@@ -817,9 +829,36 @@ static int dead_letter_of(worker_t *w, batch_t *b, const item_t *it, store_dead_
 /* Judges the batch in hand, then hands it to the commit thread as soon as the previous one is
  * committed, and publishes the previous one while this one commits.
  * @returns 0, or -1 when memory ran out. */
+/* With a Schema Registry: fetches the writer schema of every id of the batch the codec does not
+ * know yet. The registry down is like the database down: back off and retry, never a dead
+ * letter. @returns 0, or 1 when stopping (the batch is dropped: the next owner reads it). */
+static int ensure_schemas(worker_t *w, batch_t *b)
+{
+    if (!schemas_registry_on(w->schemas)) return 0;
+    int64_t delay = 100;
+    for (size_t i = 0; i < b->n_items;) {
+        char err[512];
+        const kafka_message_t *m = &b->items[i].msg;
+        if (schemas_ensure(w->schemas, m->value, m->value_len, err, sizeof err) == SCHEMAS_OK) {
+            i++;
+            continue;
+        }
+        metrics_set_ready(w->metrics, false);
+        int64_t d = backoff_to(w, &delay, w->cfg->schema_registry_retry_max_ms);
+        log_at(LOG_WARN, "schema registry unavailable; retrying batch",
+               "\"error\":\"%s\",\"retry_in_ms\":%lld", err, (long long)d);
+        if (stop_requested) {
+            drop_batch(b);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int process_batch(worker_t *w)
 {
     batch_t *b = w->cur;
+    if (ensure_schemas(w, b) != 0) return 0;
     decode_items(w, b);
     const char **members = arena_alloc(&b->arena, (b->n_items + 1) * sizeof *members);
     const char **ids = arena_alloc(&b->arena, (b->n_items + 1) * sizeof *ids);
@@ -1133,8 +1172,13 @@ int cmd_run(int argc, char **argv)
         log_at(LOG_ERROR, "out of memory", NULL);
         goto cleanup;
     }
-    if (!(w->codec = avro_codec_new(&ids, err, sizeof err))) {
+    const avro_codec_opts_t codec_opts = {.registry_mode = cfg.schema_registry_url[0] != '\0'};
+    if (!(w->codec = avro_codec_new_opts(&ids, &codec_opts, err, sizeof err))) {
         log_at(LOG_ERROR, "avro codec", "\"error\":\"%s\"", err);
+        goto cleanup;
+    }
+    if (!(w->schemas = schemas_new(&cfg, w->codec, err, sizeof err))) {
+        log_at(LOG_ERROR, "schema registry", "\"error\":\"%s\"", err);
         goto cleanup;
     }
     if (!(w->metrics = metrics_new())) {
@@ -1172,6 +1216,32 @@ int cmd_run(int argc, char **argv)
     const kafka_rebalance_t rebalance = {on_assign, on_revoke, w};
     if (!(w->consumer = kafka_consumer_new(&cfg, NULL, &rebalance, err, sizeof err))) {
         log_at(LOG_ERROR, "kafka consumer", "\"error\":\"%s\"", err);
+        goto cleanup;
+    }
+
+    /* With a Schema Registry, outcomes are written under the id it holds for our determination
+     * schema: registered (or found) before anything is consumed. */
+    for (int64_t delay = 100; schemas_registry_on(w->schemas) && !stop_requested;) {
+        int32_t id;
+        schemas_status_t st =
+            schemas_register(w->schemas, "determination", cfg.outcomes_topic, &id, err, sizeof err);
+        if (st == SCHEMAS_OK) {
+            avro_codec_set_determination_id(w->codec, id);
+            log_at(LOG_INFO, "determination schema registered", "\"schema_id\":%d", id);
+            break;
+        }
+        if (st == SCHEMAS_FAILED) {
+            log_at(LOG_ERROR, "schema registry refused the determination schema",
+                   "\"error\":\"%s\"", err);
+            goto cleanup;
+        }
+        log_at(LOG_WARN, "schema registry unavailable; waiting for it before starting",
+               "\"error\":\"%s\"", err);
+        backoff_to(w, &delay, cfg.schema_registry_retry_max_ms);
+    }
+    if (stop_requested) {
+        log_at(LOG_INFO, "stopped before joining the group", NULL);
+        rc = 0;
         goto cleanup;
     }
 
@@ -1237,6 +1307,7 @@ cleanup:
     free(w->trace_headers);
     store_free(w->store);
     metrics_free(w->metrics);
+    schemas_free(w->schemas);
     avro_codec_free(w->codec);
     policy_free(w->policy);
     buf_free(&w->frame);

@@ -8,6 +8,7 @@
 #include "avro_codec.h"
 #include "buf.h"
 #include "cli.h"
+#include "schemas.h"
 #include "config.h"
 #include "json_event.h"
 #include "kafka.h"
@@ -117,6 +118,34 @@ static int parse_raw(char *line, buf_t *key, buf_t *value, bool *has_key, bool *
     return 0;
 }
 
+/* With a Schema Registry: registers (or finds) the PA schema and the claim schema of the version
+ * written under their subjects and writes the ids the registry gives. A registry that does not
+ * answer is waited for a little (a command, not a service). @returns 0, or -1 with err. */
+static int register_event_schemas(schemas_t *s, avro_codec_t *codec, const char *topic,
+                                  int claim_version, const avro_codec_ids_t *pinned, char *err,
+                                  size_t errlen)
+{
+    const char *names[2] = {"prior_auth", claim_version == 1 ? "claim.v1" : "claim"};
+    int32_t got[2];
+    for (int k = 0; k < 2; k++) {
+        schemas_status_t st = SCHEMAS_RETRY;
+        for (int attempt = 0, delay_ms = 200; st == SCHEMAS_RETRY && attempt < 6; attempt++) {
+            if (attempt) {
+                struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+                delay_ms *= 2;
+            }
+            st = schemas_register(s, names[k], topic, &got[k], err, errlen);
+        }
+        if (st != SCHEMAS_OK) return -1;
+    }
+    avro_codec_set_event_ids(codec, got[0], claim_version == 1 ? pinned->claim_schema_id : got[1],
+                             claim_version == 1 ? got[1] : pinned->claim_v1_schema_id);
+    fprintf(stderr, "produce: schema ids from the registry: prior_auth %d, %s %d\n", got[0],
+            names[1], got[1]);
+    return 0;
+}
+
 int cmd_produce(int argc, char **argv)
 {
     tool_opts_t o = {0};
@@ -151,10 +180,15 @@ int cmd_produce(int argc, char **argv)
     avro_codec_ids_t ids = {(int32_t)cfg.prior_auth_schema_id, (int32_t)cfg.claim_schema_id,
                             (int32_t)cfg.determination_schema_id, (int32_t)cfg.claim_v1_schema_id};
     avro_codec_t *codec = avro_codec_new(&ids, err, sizeof err);
+    schemas_t *schemas = codec ? schemas_new(&cfg, codec, err, sizeof err) : NULL;
+    bool ok = schemas && (!schemas_registry_on(schemas) ||
+                          register_event_schemas(schemas, codec, topic, (int)o.schema_version, &ids,
+                                                 err, sizeof err) == 0);
     kafka_producer_t *producer =
-        codec ? kafka_producer_new(&cfg, NULL, NULL, NULL, err, sizeof err) : NULL;
+        ok ? kafka_producer_new(&cfg, NULL, NULL, NULL, err, sizeof err) : NULL;
     if (!producer) {
         fprintf(stderr, "amtagvi-adjudicator: produce: %s\n", err);
+        schemas_free(schemas);
         avro_codec_free(codec);
         config_free(&cfg);
         return 1;
@@ -230,6 +264,7 @@ int cmd_produce(int argc, char **argv)
     buf_free(&key);
     buf_free(&value);
     kafka_producer_free(producer);
+    schemas_free(schemas);
     avro_codec_free(codec);
     config_free(&cfg);
     return failed ? 1 : 0;
