@@ -58,7 +58,8 @@ void metrics_count_event(metrics_t *m, event_kind_t kind, outcome_t outcome);
 void metrics_count_replay(metrics_t *m, event_kind_t kind);
 /**
  * @brief A dead letter, by the reason it is stored and published with (decode_status_name():
- * empty, bad_magic, unknown_schema, malformed, trailing_bytes, invalid; or rejected: a row
+ * empty, bad_magic, unknown_schema, malformed, trailing_bytes, incompatible_schema, invalid; or
+ * rejected: a row
  * PostgreSQL refused; unencodable: an outcome the encoder refused).
  * @returns 0, or -1 for a reason outside that set (not counted).
  */
