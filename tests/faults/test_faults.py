@@ -467,8 +467,8 @@ def test_bad_input_catalogue(env):
     check(not bad, "dead-letter topic: %s" % first_diffs(bad))
     rows = {r["event_id"]: r for r in case.rows(db)}
     want = {"odd-1": ("PENDED", ["BIRTH_DATE_INVALID"], 2, "U"),  # criteria letter 2 = 1.A
-            "odd-3": ("DENIED", ["UNITS_INVALID"], 4, "N"),  # UNITS
-            "odd-4": ("DENIED", ["DOSE_OUT_OF_RANGE"], 5, "N")}  # DOSE
+            "odd-3": ("DENIED", ["UNITS_INVALID"], 5, "N"),  # UNITS (ORIGINAL comes first)
+            "odd-4": ("DENIED", ["DOSE_OUT_OF_RANGE"], 6, "N")}  # DOSE
     bad = []
     for eid, (outcome, codes, pos, letter) in want.items():
         r = rows.get(eid)
