@@ -20,6 +20,8 @@ import os
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "worker"))
@@ -42,15 +44,24 @@ class FaultEnv(harness.Env):
     def stack_fault(self, *args):
         """ops/stack.sh with this stack's dir and ports, fast PostgreSQL as at start."""
         p = subprocess.run([self.stack_sh, *args], capture_output=True, timeout=150,
-                           env=clean_env({"AMTAGVI_STACK_DIR": self.stack_dir,
-                                          "AMTAGVI_PG_PORT": str(self.pg_port),
-                                          "AMTAGVI_KAFKA_PORT": str(self.kafka_port),
-                                          "AMTAGVI_PG_FAST": "1"}))
+                           env=clean_env(dict(self.stack_env(), AMTAGVI_PG_FAST="1")))
         out = (p.stdout + p.stderr).decode(errors="replace").strip()
         if p.returncode != 0:
             raise TestFailure("ops/stack.sh %s exited %d: %s" % (" ".join(args), p.returncode,
                                                                 out[-1500:]))
         return out
+
+
+def http_status(port, path, timeout=2):
+    """The HTTP status of GET 127.0.0.1:port/path (e.g. the worker's /readyz), None when
+    nothing answers."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------------- Kafka reads

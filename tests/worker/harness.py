@@ -23,6 +23,9 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import avro.io
 import avro.schema
@@ -104,6 +107,7 @@ class Env:
         self.stack_dir = stack_dir
         self.workdir = workdir
         self.pidfile = pidfile
+        self.registry_port = None  # the stack's Schema Registry (runner_args --registry-port)
         self.token = "%x" % (os.getpid() & 0xFFFFF)
         self.lock = threading.Lock()
         self.local = threading.local()  # .cases: the Cases of the test running in this thread
@@ -113,6 +117,20 @@ class Env:
         for sid, name in list(SCHEMA_IDS.items()) + [(CLAIM_V1_SCHEMA_ID, "claim.v1")]:
             with open(os.path.join(src, "schemas", name + ".avsc")) as f:
                 self.event_schemas[sid] = avro.schema.parse(f.read())
+
+    @property
+    def registry_url(self):
+        check(self.registry_port, "no Schema Registry: the runner was given no --registry-port "
+                                  "(is rivven-schema installed? ops/install-deps)")
+        return "http://127.0.0.1:%d" % self.registry_port
+
+    def stack_env(self):
+        """The environment that points ops/stack.sh at this stack (its dir and ports)."""
+        e = {"AMTAGVI_STACK_DIR": self.stack_dir, "AMTAGVI_PG_PORT": str(self.pg_port),
+             "AMTAGVI_KAFKA_PORT": str(self.kafka_port)}
+        if self.registry_port:
+            e["AMTAGVI_REGISTRY_PORT"] = str(self.registry_port)
+        return e
 
     def unique(self, stem):
         return "%s-%s-%d" % (stem, self.token, next(self._seq))
@@ -135,9 +153,7 @@ class Env:
         return p
 
     def stack(self, *args):
-        return self.run([self.stack_sh, *args], env={
-            "AMTAGVI_STACK_DIR": self.stack_dir, "AMTAGVI_PG_PORT": str(self.pg_port),
-            "AMTAGVI_KAFKA_PORT": str(self.kafka_port)}, timeout=120)
+        return self.run([self.stack_sh, *args], env=self.stack_env(), timeout=120)
 
     def create_topic(self, name, partitions):
         self.stack("create-topic", name, str(partitions))
@@ -195,13 +211,15 @@ class Env:
 
     # ------------------------------------------------------------------ Avro
 
-    def decode_outcome(self, value):
-        """An outcome message value → the determination in evaluate's JSON form + source."""
+    def decode_outcome(self, value, schema_id=DET_SCHEMA_ID, schema=None):
+        """An outcome message value → the determination in evaluate's JSON form + source;
+        schema_id / schema: the id it must carry and the writer schema (default: the pinned id
+        and schemas/determination.avsc; a Schema Registry's id and the schema it holds)."""
         check(value is not None and len(value) > 5, "outcome message too short: %r" % value)
         check_eq(value[0], 0, "outcome magic byte")
-        check_eq(int.from_bytes(value[1:5], "big"), DET_SCHEMA_ID, "outcome schema id")
+        check_eq(int.from_bytes(value[1:5], "big"), schema_id, "outcome schema id")
         buf = io.BytesIO(value[5:])
-        d = avro.io.DatumReader(self.det_schema).read(avro.io.BinaryDecoder(buf))
+        d = avro.io.DatumReader(schema or self.det_schema).read(avro.io.BinaryDecoder(buf))
         check_eq(buf.read(), b"", "bytes after the determination record")
         det = {k: d[k] for k in DET_FIELDS}
         det["policy_version"] = iso_or_none(det["policy_version"])
@@ -642,6 +660,78 @@ def zigzag(n):
             return bytes(out)
 
 
+# ---------------------------------------------------------------------- Schema Registry
+
+
+class Registry:
+    """A Confluent Schema Registry's REST API (urllib, JSON): the tests' own client, independent
+    of the binary's (src/io/registry.c)."""
+
+    CT = "application/vnd.schemaregistry.v1+json"
+
+    def __init__(self, url, timeout=10):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def call(self, method, path, body=None):
+        """(HTTP status, JSON answer or text); a connection failure raises TestFailure."""
+        req = urllib.request.Request(self.url + path, method=method, headers={
+            "Content-Type": self.CT, "Accept": self.CT},
+            data=None if body is None else json.dumps(body).encode())
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as r:
+                return r.status, json.loads(r.read().decode())
+        except urllib.error.HTTPError as e:
+            text = e.read().decode(errors="replace")
+            try:
+                return e.code, json.loads(text)
+            except ValueError:
+                return e.code, text
+        except OSError as e:
+            raise TestFailure("Schema Registry %s %s: %s" % (method, path, e))
+
+    def ok(self, method, path, body=None):
+        status, out = self.call(method, path, body)
+        check(status == 200, "Schema Registry %s %s: HTTP %d %r" % (method, path, status, out))
+        return out
+
+    @staticmethod
+    def q(subject):
+        return urllib.parse.quote(subject, safe="")
+
+    def register(self, subject, schema):
+        """Registers schema (JSON text or a dict) under subject; returns its id."""
+        text = schema if isinstance(schema, str) else json.dumps(schema)
+        return self.ok("POST", "/subjects/%s/versions" % self.q(subject), {"schema": text})["id"]
+
+    def set_compatibility(self, subject, level):
+        """PUT /config/{subject}; returns the level the registry then reports for the subject."""
+        self.ok("PUT", "/config/%s" % self.q(subject), {"compatibility": level})
+        return self.ok("GET", "/config/%s" % self.q(subject)).get("compatibilityLevel")
+
+    def schema_by_id(self, sid):
+        """(HTTP status, answer) of GET /schemas/ids/{id}."""
+        return self.call("GET", "/schemas/ids/%d" % sid)
+
+    def latest(self, subject):
+        """The latest version under subject: {"id", "version", "schema", ...}."""
+        return self.ok("GET", "/subjects/%s/versions/latest" % self.q(subject))
+
+
+def full_name(schema_json):
+    """The full name of a record schema's JSON text or dict (namespace + name)."""
+    s = json.loads(schema_json) if isinstance(schema_json, str) else schema_json
+    name = s["name"]
+    return name if "." in name or not s.get("namespace") else s["namespace"] + "." + name
+
+
+def frame(schema, schema_id, record):
+    """Confluent-framed Avro of record written with schema (a parsed Avro schema) under id."""
+    buf = io.BytesIO()
+    avro.io.DatumWriter(schema).write(record, avro.io.BinaryEncoder(buf))
+    return b"\x00" + schema_id.to_bytes(4, "big") + buf.getvalue()
+
+
 # ---------------------------------------------------------------------- the runners' shared part
 
 
@@ -656,6 +746,8 @@ def runner_args(jobs):
     ap.add_argument("--stack-dir", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--pidfile", required=True)
+    ap.add_argument("--registry-port", type=int, default=None,
+                    help="the stack's Schema Registry (stack_runner.sh passes it when it runs)")
     ap.add_argument("--jobs", type=int, default=jobs)
     ap.add_argument("-k", action="append", default=[], help="run only tests whose name has this")
     return ap.parse_args()

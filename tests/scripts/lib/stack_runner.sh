@@ -30,7 +30,8 @@
 #                  the stack and prints "N passed, M failed" last (exit 0 only if N > 0, M = 0).
 #   suite_run LIMIT_S KILL_AFTER_S RUNNER.py [RUNNER OPTIONS...]
 #                  the runner with --build --src --pg-port --kafka-port --stack-dir --workdir
-#                  --pidfile, under `timeout`; its last "summary: N passed, M failed" counts.
+#                  --pidfile (and --registry-port when the stack runs the Schema Registry),
+#                  under `timeout`; its last "summary: N passed, M failed" counts.
 # shellcheck shell=bash
 
 # shellcheck source=ports.sh
@@ -148,7 +149,7 @@ suite_init() { # NAME SUBDIR BUILD_DIR SOURCE_DIR
 	_suite_locked=
 	suite_t0=$SECONDS
 	local v
-	for v in $(compgen -e | grep -E '^(AMTAGVI_|PG)' | grep -vxE 'AMTAGVI_(TEST_PORTS|PORTS_DIR)' ||
+	for v in $(compgen -e | grep -E '^(AMTAGVI_|PG)' | grep -vxE 'AMTAGVI_(TEST_PORTS|PORTS_DIR|CACHE|RIVVEN_SCHEMA)' ||
 		true); do unset "$v"; done
 	trap _suite_exit EXIT
 	trap 'exit 130' INT TERM
@@ -183,12 +184,13 @@ _suite_kill_workers() { # what a crashed or interrupted runner left behind: by r
 }
 
 suite_run() { # LIMIT_S KILL_AFTER_S RUNNER.py [OPTIONS...]
-	local limit=$1 kill_after=$2 prc line out=$work/results.txt
+	local limit=$1 kill_after=$2 prc line out=$work/results.txt reg=()
 	shift 2
+	[[ -z $registry_url ]] || reg=(--registry-port "$registry_port")
 	# In the background + wait, so that INT/TERM run the trap at once (it stops the runner).
 	timeout -k "$kill_after" "$limit" "$py" -B "$1" --build "$build" --src "$src" \
 		--pg-port "$pg_port" --kafka-port "$kafka_port" --stack-dir "$stack_dir" \
-		--workdir "$work" --pidfile "$pidfile" "${@:2}" > >(tee "$out") 2>&1 8>&- &
+		--workdir "$work" --pidfile "$pidfile" "${reg[@]}" "${@:2}" > >(tee "$out") 2>&1 8>&- &
 	runner=$!
 	wait "$runner"
 	prc=$?
