@@ -382,7 +382,7 @@ def test_poison_messages(env):
     err = env.produce(cfg, valid)
     check("produce: %d sent" % len(valid) in err, "produce: " + err)
     base_msgs = env.dump(cfg, case.events_topic)
-    base = next(m for m in base_msgs if m["value_bytes"][1:5] == b"\x00\x00\x00\x02")
+    base = next(m for m in base_msgs if m["value_bytes"][1:5] == b"\x00\x00\x00\x04")
     bv = base["value_bytes"]
     long_ev = avro_record(claim_event("t7-long-" + "x" * 200, "M-T7-LONG", "CLM-L",
                                             "2026-07-01", None))
