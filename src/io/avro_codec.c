@@ -1378,6 +1378,7 @@ typedef struct {
     const pnode_t *nodes;
     const uint32_t *kids;
     arena_t *arena;
+    int32_t id; /* the message's schema id, for messages about the writer schema */
 } rd_t;
 
 static decode_status_t rd_fail(rd_t *r, decode_status_t st, const char *fmt, ...)
@@ -1412,8 +1413,9 @@ static decode_status_t rd_select(rd_t *r, uint32_t *idx, const char *label)
     }
     if (n->res == RES_BAD)
         return rd_fail(r, DECODE_INCOMPATIBLE_SCHEMA,
-                       "field %s: the writer's %s cannot be read as the reader's type", label,
-                       avro_type_name(n->type));
+                       "schema id %d: field %s: the writer's %s cannot be read as the reader's "
+                       "type",
+                       (int)r->id, label, avro_type_name(n->type));
     return DECODE_OK;
 }
 
@@ -1481,9 +1483,9 @@ static decode_status_t rd_field(rd_t *r, uint32_t idx, const event_field_t *f, c
         int sym = n->symmap[l];
         if (sym < 0)
             return rd_fail(r, DECODE_INCOMPATIBLE_SCHEMA,
-                           "field %s: a symbol of the writer's enum is not one of the reader's, "
-                           "which has no default",
-                           f->label);
+                           "schema id %d: field %s: a symbol of the writer's enum is not one of "
+                           "the reader's, which has no default",
+                           (int)r->id, f->label);
         *(int *)at = sym;
         return DECODE_OK;
     }
@@ -1597,7 +1599,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
     memset(out, 0, sizeof *out);
     out->kind = wr->kind;
     w.p = m + HEADER_LEN;
-    rd_t r = {&w, wr->plan.nodes, wr->plan.kids, arena};
+    rd_t r = {&w, wr->plan.nodes, wr->plan.kids, arena, id};
     decode_status_t st = rd_record(&r, 0, (char *)out);
     if (st != DECODE_OK) return st;
     char inner[256];
