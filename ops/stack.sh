@@ -41,6 +41,12 @@
 #                          order (compatibility NONE meanwhile, then the saved global level),
 #                          failing if one gets another id than before. A registry killed without
 #                          stop-registry comes back empty; per-subject levels are not kept.
+#                          For about 1-2 s after start-registry it already answers HTTP while
+#                          the restore runs: a client asking for a saved id in that window gets
+#                          404 (a worker dead-letters such a message as unknown_schema: the
+#                          registry said the id does not exist). A production registry (Confluent,
+#                          Karapace, Apicurio) serves only once its store is loaded; the fault
+#                          tests pause waiting workers across a restart for this reason.
 #   AMTAGVI_REGISTRY_COMPATIBILITY  global level set after start-registry (default: rivven's
 #                          BACKWARD). rivven-schema 0.0.22's check refuses any new version of a
 #                          schema with logical types (timestamp-millis, uuid, date...) as
