@@ -120,11 +120,12 @@ typedef struct {
     int32_t max_doses;
     int64_t dose_min_cells;
     int64_t dose_max_cells;
-    const char *matched_pa_id; /**< claim with AUTHORIZATION MET */
+    const char *matched_pa_id;       /**< claim with AUTHORIZATION MET */
     frequency_code_t frequency_code; /**< claim only (contract §10) */
     /** Claim REPLACEMENT or VOID: the line reference as given (trimmed only when compared;
-     * NULL for an ORIGINAL or a null reference). Not printed (contract §8 has no such field) but stored, so that history rebuilt from
-     * stored determinations reverses the same line the judgment did. */
+     * NULL for an ORIGINAL or a null reference). Not printed (contract §8 has no such field) but
+     * stored, so that history rebuilt from stored determinations reverses the same line the
+     * judgment did. */
     const char *original_claim_id;
     /** Claim whose ORIGINAL check is MET: the event_id of the determination it reversed. */
     const char *reversed_event_id;

@@ -93,8 +93,9 @@ typedef struct {
     const char *rendering_npi;
     const char *authorization_id; /**< nullable; "" counts as null */
     int64_t billed_amount_cents;
-    frequency_code_t frequency_code; /**< ORIGINAL when the writer (JSON, claim schema v1) lacks it */
-    const char *original_claim_id;   /**< nullable; names the line a REPLACEMENT or VOID acts on */
+    frequency_code_t
+        frequency_code;            /**< ORIGINAL when the writer (JSON, claim schema v1) lacks it */
+    const char *original_claim_id; /**< nullable; names the line a REPLACEMENT or VOID acts on */
 } claim_event_t;
 
 typedef struct {

@@ -7,7 +7,8 @@ static const char *const OUTCOME[] = {"APPROVED", "DENIED", "PENDED"};
 static const char *const PA_CRITERIA[PA_CRITERIA_COUNT] = {
     "POLICY", "INDICATION", "1.A", "1.B", "1.C", "1.D", "1.E", "1.F", "1.G", "DOSE"};
 static const char *const CLAIM_CRITERIA[CLAIM_CRITERIA_COUNT] = {
-    "ORIGINAL", "POLICY", "DUPLICATE", "HCPCS", "DIAGNOSIS", "UNITS", "DOSE", "AUTHORIZATION", "SINGLE_DOSE"};
+    "ORIGINAL", "POLICY", "DUPLICATE",     "HCPCS",      "DIAGNOSIS",
+    "UNITS",    "DOSE",   "AUTHORIZATION", "SINGLE_DOSE"};
 
 #define REASON_NAME_ITEM(name) #name,
 static const char *const REASON_NAMES[REASON_COUNT] = {REASON_CODES(REASON_NAME_ITEM)};
@@ -171,8 +172,8 @@ int criteria_from_trace(const char *trace, event_kind_t kind, determination_t *d
 bool determination_bills(const determination_t *d)
 {
     if (d->kind != EVENT_CLAIM) return false;
-    return d->frequency_code == FREQUENCY_ORIGINAL ||
-           (d->frequency_code == FREQUENCY_REPLACEMENT && d->criteria[CLAIM_ORIGINAL] == STATUS_MET);
+    return d->frequency_code == FREQUENCY_ORIGINAL || (d->frequency_code == FREQUENCY_REPLACEMENT &&
+                                                       d->criteria[CLAIM_ORIGINAL] == STATUS_MET);
 }
 
 bool determination_reverses(const determination_t *d)

@@ -692,8 +692,8 @@ int json_append_determination(buf_t *b, const determination_t *d, const policy_t
     rc |= LIT(b, ", \"matched_pa_id\": ");
     rc |= append_nullable_string(b, d->matched_pa_id);
     rc |= LIT(b, ", \"frequency_code\": ");
-    rc |= append_nullable_string(
-        b, d->kind == EVENT_CLAIM ? frequency_code_name(d->frequency_code) : NULL);
+    rc |= append_nullable_string(b, d->kind == EVENT_CLAIM ? frequency_code_name(d->frequency_code)
+                                                           : NULL);
     rc |= LIT(b, ", \"reversed_event_id\": ");
     rc |= append_nullable_string(b, d->reversed_event_id);
     rc |= LIT(b, ", \"outcome\": ");
