@@ -48,8 +48,8 @@ import avro.schema  # noqa: E402
 
 import faultlib as fl  # noqa: E402
 from faultlib import TestFailure, check, check_eq  # noqa: E402
-from harness import (Case, Registry, claim_event, frame, pa_event, run_suite,  # noqa: E402
-                     runner_args, wait_until)
+from harness import (Case, Registry, claim_event, frame, pa_event,  # noqa: E402
+                     suite_main, wait_until)
 import registry_interop as ri  # noqa: E402 - writer schemas and how events are written with them
 import wire_compat as wc  # noqa: E402 - kafka-python
 
@@ -323,21 +323,7 @@ TESTS = [("registry_down_at_start", test_registry_down_at_start, True),
          ("registry_restart_mid_stream", test_registry_restart_mid_stream, True)]
 
 
-def main():
-    a = runner_args(jobs=1)
-    wc.import_kafka(a.src)
-    env = fl.FaultEnv(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir,
-                      a.pidfile)
-    env.registry_port = a.registry_port
-    if not a.registry_port:
-        raise TestFailure("no --registry-port: the stack runs no Schema Registry (rivven-schema "
-                          "is installed by ops/install-deps)")
-    return run_suite(env, TESTS, a, max(len(t[0]) for t in TESTS), "registry faults")
-
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TestFailure as e:
-        print("summary: 0 passed, 1 failed\n%s" % e)
-        sys.exit(1)
+    sys.exit(suite_main(TESTS, "registry faults", setup=lambda a: wc.import_kafka(a.src),
+                        env_class=fl.FaultEnv, needs_registry=True))

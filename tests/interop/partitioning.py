@@ -26,8 +26,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "worker"))
 
-from harness import Case, Env, TestFailure, check, check_eq, claim_event, pa_event, run_suite, \
-    runner_args  # noqa: E402
+from harness import Case, check, check_eq, claim_event, pa_event, \
+    suite_main  # noqa: E402
 
 murmur2 = None  # kafka-python's, imported in main() from <src>/.local/pylib
 
@@ -102,16 +102,6 @@ def test_java_compatible_partitions(env):
 TESTS = [("java_compatible_partitions", test_java_compatible_partitions)]
 
 
-def main():
-    a = runner_args(jobs=1)
-    import_murmur2(a.src)
-    env = Env(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir, a.pidfile)
-    return run_suite(env, TESTS, a, max(len(n) for n, _ in TESTS), "partitioning")
-
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TestFailure as e:
-        print("summary: 0 passed, 1 failed\n%s" % e)
-        sys.exit(1)
+    sys.exit(suite_main(TESTS, "partitioning", setup=lambda a: import_murmur2(a.src)))

@@ -66,9 +66,9 @@ import avro.io  # noqa: E402
 import avro.schema  # noqa: E402
 
 import wire_compat as wc  # noqa: E402 - kafka-python producer, with_nulls, is_v1_writable
-from harness import (DET_FIELDS, Case, Env, Registry, TestFailure, avro_record,  # noqa: E402
+from harness import (DET_FIELDS, Case, Registry, avro_record,  # noqa: E402
                      check, check_eq, claim_event, compare_rows, first_diffs, frame, full_name,
-                     pa_event, run_suite, runner_args)
+                     pa_event, suite_main)
 
 PA_NAME = "com.amtagvi.ip0625.PriorAuthRequest"
 CLAIM_NAME = "com.amtagvi.ip0625.ClaimLine"
@@ -427,20 +427,7 @@ TESTS = [("evolved_writers_one_topic", test_evolved_writers),
          ("produce_with_registry", test_produce_with_registry)]
 
 
-def main():
-    a = runner_args(jobs=1)
-    wc.import_kafka(a.src)
-    env = Env(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir, a.pidfile)
-    env.registry_port = a.registry_port
-    if not a.registry_port:
-        raise TestFailure("no --registry-port: the stack runs no Schema Registry (rivven-schema "
-                          "is installed by ops/install-deps)")
-    return run_suite(env, TESTS, a, max(len(n) for n, _ in TESTS), "registry interop")
-
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TestFailure as e:
-        print("summary: 0 passed, 1 failed\n%s" % e)
-        sys.exit(1)
+    sys.exit(suite_main(TESTS, "registry interop", setup=lambda a: wc.import_kafka(a.src),
+                        needs_registry=True))

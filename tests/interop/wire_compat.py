@@ -46,9 +46,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "worker"))
 import avro.io  # noqa: E402
 import avro.schema  # noqa: E402
 
-import harness  # noqa: E402
-from harness import (DET_FIELDS, Case, Env, TestFailure, check, check_eq, claim_event,  # noqa: E402
-                     compare_rows, encode, first_diffs, pa_event, run_suite, runner_args)
+from harness import (DET_FIELDS, Case, check, check_eq, claim_event,  # noqa: E402
+                     compare_rows, encode, first_diffs, pa_event, suite_main)
 
 kafka = None  # kafka-python, imported in main() from <src>/.local/pylib
 
@@ -255,16 +254,6 @@ TESTS = [("mixed_versions_one_topic", test_mixed_versions_one_topic),
          ("produce_schema_version_1", test_produce_schema_version_1)]
 
 
-def main():
-    a = runner_args(jobs=1)
-    import_kafka(a.src)
-    env = Env(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir, a.pidfile)
-    return run_suite(env, TESTS, a, max(len(n) for n, _ in TESTS), "wire compatibility")
-
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TestFailure as e:
-        print("summary: 0 passed, 1 failed\n%s" % e)
-        sys.exit(1)
+    sys.exit(suite_main(TESTS, "wire compatibility", setup=lambda a: import_kafka(a.src)))

@@ -799,3 +799,23 @@ def report(result, counts, width):
     else:
         print("FAIL %-*s %5.1fs\n     %s" % (width, name, secs, why.replace("\n", "\n     ")),
               flush=True)
+
+
+def suite_main(tests, label, jobs=1, setup=None, env_class=Env, needs_registry=False):
+    """The whole body of a runner script: its arguments (runner_args), setup(args) if given (an
+    import that needs --src), the environment, the suite. A TestFailure before any test ran
+    counts as one failed test. @returns the exit status."""
+    try:
+        a = runner_args(jobs=jobs)
+        if setup:
+            setup(a)
+        env = env_class(a.build, a.src, a.pg_port, a.kafka_port, a.stack_dir, a.workdir,
+                        a.pidfile)
+        env.registry_port = getattr(a, "registry_port", None)
+        if needs_registry and not env.registry_port:
+            raise TestFailure("no --registry-port: the stack runs no Schema Registry "
+                              "(rivven-schema is installed by ops/install-deps)")
+        return run_suite(env, tests, a, max(len(t[0]) for t in tests), label)
+    except TestFailure as e:
+        print("summary: 0 passed, 1 failed\n%s" % e)
+        return 1
