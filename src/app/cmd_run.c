@@ -183,9 +183,8 @@ static void sleep_ms(int64_t ms)
 /* Exponential backoff between retries while a dependency is down. Waiting is not progress:
  * the loop does not tick meanwhile, so /healthz turns unhealthy once the worker has had work
  * and made no progress for health.stall.ms, whatever the cause. */
-static int64_t backoff_to(worker_t *w, int64_t *delay, int64_t max_ms)
+static int64_t backoff_to(int64_t *delay, int64_t max_ms)
 {
-    (void)w;
     int64_t d = *delay;
     sleep_ms(d);
     *delay = d * 2 > max_ms ? max_ms : d * 2;
@@ -194,7 +193,7 @@ static int64_t backoff_to(worker_t *w, int64_t *delay, int64_t max_ms)
 
 static int64_t backoff(worker_t *w, int64_t *delay)
 {
-    return backoff_to(w, delay, w->cfg->retry_max_backoff_ms);
+    return backoff_to(delay, w->cfg->retry_max_backoff_ms);
 }
 
 static part_t *find_part(worker_t *w, const char *topic, int32_t partition)
@@ -844,7 +843,7 @@ static int ensure_schemas(worker_t *w, batch_t *b)
             continue;
         }
         metrics_set_ready(w->metrics, false);
-        int64_t d = backoff_to(w, &delay, w->cfg->schema_registry_retry_max_ms);
+        int64_t d = backoff_to(&delay, w->cfg->schema_registry_retry_max_ms);
         log_at(LOG_WARN, "schema registry unavailable; retrying batch",
                "\"error\":\"%s\",\"retry_in_ms\":%lld", err, (long long)d);
         if (stop_requested) {
@@ -1237,7 +1236,7 @@ int cmd_run(int argc, char **argv)
         }
         log_at(LOG_WARN, "schema registry unavailable; waiting for it before starting",
                "\"error\":\"%s\"", err);
-        backoff_to(w, &delay, cfg.schema_registry_retry_max_ms);
+        backoff_to(&delay, cfg.schema_registry_retry_max_ms);
     }
     if (stop_requested) {
         log_at(LOG_INFO, "stopped before joining the group", NULL);
