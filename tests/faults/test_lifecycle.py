@@ -49,9 +49,9 @@ import avro.io  # noqa: E402
 import avro.schema  # noqa: E402
 
 import faultlib as fl  # noqa: E402
-from faultlib import LETTER, TestFailure, check, check_eq, first_diffs  # noqa: E402
+from faultlib import LETTER, check, check_eq, first_diffs  # noqa: E402
 from harness import (Case, claim_event, group_of, pa_event, run_suite, runner_args,  # noqa: E402
-                     wait_until)
+                     wait_all_share, wait_until)
 
 DET_V2_SCHEMA_ID = 5  # schema.id.determination (contract §11: determination schema version 2)
 CLAIM_V1 = 1  # produce --schema-version
@@ -329,16 +329,7 @@ def test_lifecycle(env):
     wa.wait_log("batch committed", 3, timeout=60)
     wb = case.worker(cfg, "b", {"AMTAGVI_WORKER_ID": "lifecycle-b"})
 
-    def shares(w):
-        return [r["count"] for r in w.records("partitions assigned")]
-
-    def both_share():
-        for w in (wa, wb):
-            if w.proc.poll() is not None:
-                raise TestFailure("%s exited %s early: %s" % (w.tag, w.proc.returncode, w.tail()))
-        return all(any(0 < k < 4 for k in shares(w)) for w in (wa, wb))
-
-    wait_until(both_share, 60, "the joining worker to get a share of the partitions")
+    wait_all_share((wa, wb), 4, 60, "the joining worker to get a share of the partitions")
     produce("p1b")
     wb.wait_log("batch committed", 2, timeout=60)
     upto_b = {json.loads(l)["event_id"] for name, lines, _ in order[:3] for l in lines}
@@ -357,8 +348,8 @@ def test_lifecycle(env):
                            for p, e in ends.items()), 30, "phase-1 offsets committed",
                interval=0.2)
     check(wa.proc.poll() is None, "worker a exited before the kill: " + wa.tail())
-    check(any(k == 4 for k in shares(wa)[1:]), "worker a never took all 4 partitions back "
-          "after b left: assigned %s" % shares(wa))
+    check(any(k == 4 for k in wa.assignments()[1:]), "worker a never took all 4 partitions back "
+          "after b left: assigned %s" % wa.assignments())
     # ---- kill -9: every original line committed, none of their voids produced yet
     check_eq(wa.kill9(), -signal.SIGKILL, "exit status of the killed worker a")
     at_kill = rows_in()

@@ -61,7 +61,7 @@ report_input() { # target input-file log
 }
 
 rm -rf "$smoke"
-mkdir -p "$artifacts" "$smoke/logs" "$smoke/work"
+mkdir -p "$artifacts" "$smoke/logs" "$smoke/runs"
 
 # ---------------------------------------------------------------- build
 cc=$(command -v clang || command -v clang-14 || true)
@@ -124,7 +124,7 @@ done
 
 # ---------------------------------------------------------------- bounded fuzzing
 for t in "${targets[@]}"; do
-    work=$smoke/work/$t
+    work=$smoke/runs/$t
     mkdir -p "$work"
     cp "$src/tests/fuzz/corpus/$t"/* "$work"/ 2>/dev/null
     log=$smoke/logs/$t-fuzz.log

@@ -82,6 +82,17 @@ def wait_until(pred, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+def wait_all_share(workers, partitions, timeout, what):
+    """Waits until every worker has been assigned some but not all of the partitions; a worker
+    that exits meanwhile fails the wait at once."""
+    def all_share():
+        for w in workers:
+            if w.proc.poll() is not None:
+                raise TestFailure("%s exited %s early: %s" % (w.tag, w.proc.returncode, w.tail()))
+        return all(any(0 < k < partitions for k in w.assignments()) for w in workers)
+    wait_until(all_share, timeout, what)
+
+
 def clean_env(extra=None):
     """The caller's AMTAGVI_* / PG* settings must not leak into the binary or psql."""
     env = {k: v for k, v in os.environ.items()
@@ -437,6 +448,10 @@ class Worker:
             except ValueError:
                 bad.append(line)
         return bad
+
+    def assignments(self):
+        """How many partitions each "partitions assigned" log line gave the worker, in order."""
+        return [r["count"] for r in self.records("partitions assigned")]
 
     def records(self, msg):
         return [r for r in self.logs() if r.get("msg") == msg]

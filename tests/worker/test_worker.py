@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (DET_FIELDS, Case, Env, TestFailure, avro_record,  # noqa: E402
                      check, check_eq, claim_event, compare_rows, dedup_valid, end_offsets,
                      first_diffs, group_of, pa_event, produce_all, run_suite, runner_args,
-                     wait_until, zigzag)
+                     wait_all_share, wait_until, zigzag)
 
 # ---------------------------------------------------------------------- shared checks
 
@@ -268,16 +268,7 @@ def test_two_workers(env):
     wa = case.worker(cfg, "worker-a", {"AMTAGVI_WORKER_ID": "twoworkers-a"})
     wb = case.worker(cfg, "worker-b", {"AMTAGVI_WORKER_ID": "twoworkers-b"})
 
-    def shares(w):
-        return [r["count"] for r in w.records("partitions assigned")]
-
-    def both_share():
-        for w in (wa, wb):
-            if w.proc.poll() is not None:
-                raise TestFailure("%s exited %s early: %s" % (w.tag, w.proc.returncode, w.tail()))
-        return all(any(0 < c < 4 for c in shares(w)) for w in (wa, wb))
-
-    wait_until(both_share, 60, "both workers to hold a share of the partitions")
+    wait_all_share((wa, wb), 4, 60, "both workers to hold a share of the partitions")
     err = env.produce(cfg, valid[half:])
     check("produce: %d sent" % (len(valid) - half) in err, "produce: " + err)
     wa.expect_exit(0, timeout=120)
@@ -287,7 +278,7 @@ def test_two_workers(env):
     check_eq(ja + jb, len(expected.by_event), "judged by both workers together")
     full_check(case, db, cfg, expected)
     print("    two workers: judged a=%d b=%d; assigned counts a=%s b=%s" % (
-        ja, jb, shares(wa), shares(wb)))
+        ja, jb, wa.assignments(), wb.assignments()))
 
 
 def rows_count(env, db):
