@@ -31,6 +31,7 @@
 
 #include "embedded.h"
 #include "errtext.h"
+#include "lru.h"
 
 /* Largest single allocation avro-c may make. Events are a few KiB; a bigger request can only
  * come from a hostile length that slipped past the walker. */
@@ -457,7 +458,7 @@ typedef struct writer {
     event_kind_t kind;
     char *msg; /* why it is not resolvable (NOT_OURS, INCOMPATIBLE, INVALID) */
     plan_t plan;
-    struct writer *lru_prev, *lru_next; /* lru_prev: more recently used */
+    lru_link_t lru; /* in the codec's LRU list */
     struct writer *hnext;
 } writer_t;
 
@@ -481,7 +482,7 @@ struct avro_codec {
     size_t n_fields[EVENT_SCHEMAS];
     reader_t readers[2]; /* by event_kind_t */
     writer_t *buckets[WRITER_BUCKETS];
-    writer_t *lru_head, *lru_tail;
+    lru_list_t lru; /* the writers, most recently used first */
     size_t n_writers;
     avro_reader_t reader;
     avro_writer_t writer;
@@ -992,35 +993,6 @@ static writer_t *writer_find(const avro_codec_t *c, int32_t id)
     return NULL;
 }
 
-static void lru_unlink(avro_codec_t *c, writer_t *w)
-{
-    if (w->lru_prev)
-        w->lru_prev->lru_next = w->lru_next;
-    else
-        c->lru_head = w->lru_next;
-    if (w->lru_next)
-        w->lru_next->lru_prev = w->lru_prev;
-    else
-        c->lru_tail = w->lru_prev;
-    w->lru_prev = w->lru_next = NULL;
-}
-
-static void lru_push_front(avro_codec_t *c, writer_t *w)
-{
-    w->lru_prev = NULL;
-    w->lru_next = c->lru_head;
-    if (c->lru_head) c->lru_head->lru_prev = w;
-    c->lru_head = w;
-    if (!c->lru_tail) c->lru_tail = w;
-}
-
-static void lru_touch(avro_codec_t *c, writer_t *w)
-{
-    if (c->lru_head == w) return;
-    lru_unlink(c, w);
-    lru_push_front(c, w);
-}
-
 static void writer_free(writer_t *w)
 {
     if (!w) return;
@@ -1035,7 +1007,7 @@ static void writer_remove(avro_codec_t *c, writer_t *w)
     writer_t **pp = &c->buckets[writer_bucket(w->id)];
     while (*pp != w) pp = &(*pp)->hnext;
     *pp = w->hnext;
-    lru_unlink(c, w);
+    lru_unlink(&c->lru, &w->lru);
     c->n_writers--;
     writer_free(w);
 }
@@ -1141,9 +1113,9 @@ static avro_writer_status_t add_writer(avro_codec_t *c, int32_t id, const char *
         return w->status;
     }
     if (c->n_writers >= AVRO_CODEC_MAX_WRITERS) {
-        writer_t *old = c->lru_tail;
-        while (old && old->pinned) old = old->lru_prev;
-        if (old) writer_remove(c, old);
+        lru_link_t *old = c->lru.tail;
+        while (old && LRU_ENTRY(old, writer_t, lru)->pinned) old = old->prev;
+        if (old) writer_remove(c, LRU_ENTRY(old, writer_t, lru));
     }
     if (!(w = calloc(1, sizeof *w))) {
         errtext_set(err, errlen, "out of memory");
@@ -1159,7 +1131,7 @@ static avro_writer_status_t add_writer(avro_codec_t *c, int32_t id, const char *
     size_t b = writer_bucket(id);
     w->hnext = c->buckets[b];
     c->buckets[b] = w;
-    lru_push_front(c, w);
+    lru_push_front(&c->lru, &w->lru);
     c->n_writers++;
     return st;
 }
@@ -1349,7 +1321,7 @@ error:
 void avro_codec_free(avro_codec_t *c)
 {
     if (!c) return;
-    while (c->lru_head) writer_remove(c, c->lru_head);
+    while (c->lru.head) writer_remove(c, LRU_ENTRY(c->lru.head, writer_t, lru));
     for (int k = 0; k < EVENT_SCHEMAS; k++) {
         if (c->has_value[k]) avro_value_decref(&c->value[k]);
         if (c->iface[k]) avro_value_iface_decref(c->iface[k]);
@@ -1573,7 +1545,7 @@ decode_status_t avro_codec_decode_event(avro_codec_t *c, const void *msg, size_t
                         c->ids.prior_auth_schema_id, c->ids.claim_schema_id);
         return DECODE_UNKNOWN_SCHEMA;
     }
-    lru_touch(c, wr);
+    lru_touch(&c->lru, &wr->lru);
     if (wr->status != AVRO_WRITER_OK) {
         errtext_set(err, errlen, "%s", wr->msg);
         return wr->status == AVRO_WRITER_INCOMPATIBLE ? DECODE_INCOMPATIBLE_SCHEMA

@@ -2,6 +2,7 @@
 #include "registry.h"
 
 #include "buf.h"
+#include "lru.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -23,8 +24,8 @@ typedef struct centry {
     int32_t id;
     char *text;
     size_t len;
-    struct centry *hnext;       /* bucket chain */
-    struct centry *prev, *next; /* LRU list, head = most recently used */
+    struct centry *hnext; /* bucket chain */
+    lru_link_t lru;       /* in the cache's LRU list */
 } centry_t;
 
 struct registry {
@@ -41,7 +42,7 @@ struct registry {
     CURL *curl; /* one handle: its connections are kept alive between requests */
     struct curl_slist *headers;
     centry_t *buckets[CACHE_BUCKETS];
-    centry_t *lru_head, *lru_tail;
+    lru_list_t lru; /* the cached ids, most recently used first */
     size_t cache_ids, cache_bytes;
 };
 
@@ -197,13 +198,14 @@ fail:
 
 static void cache_clear(registry_t *r)
 {
-    for (centry_t *e = r->lru_head, *next; e; e = next) {
-        next = e->next;
+    for (lru_link_t *l = r->lru.head, *next; l; l = next) {
+        next = l->next;
+        centry_t *e = LRU_ENTRY(l, centry_t, lru);
         free(e->text);
         free(e);
     }
     memset(r->buckets, 0, sizeof r->buckets);
-    r->lru_head = r->lru_tail = NULL;
+    r->lru = (lru_list_t){NULL, NULL};
     r->cache_ids = r->cache_bytes = 0;
 }
 
@@ -232,36 +234,11 @@ static size_t bucket_of(int32_t id)
     return (size_t)(((uint32_t)id * 2654435761u) >> 21) & (CACHE_BUCKETS - 1);
 }
 
-static void lru_unlink(registry_t *r, centry_t *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        r->lru_head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        r->lru_tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_push_front(registry_t *r, centry_t *e)
-{
-    e->prev = NULL;
-    e->next = r->lru_head;
-    if (r->lru_head) r->lru_head->prev = e;
-    r->lru_head = e;
-    if (!r->lru_tail) r->lru_tail = e;
-}
-
 static centry_t *cache_find(registry_t *r, int32_t id)
 {
     for (centry_t *e = r->buckets[bucket_of(id)]; e; e = e->hnext)
         if (e->id == id) {
-            if (e != r->lru_head) {
-                lru_unlink(r, e);
-                lru_push_front(r, e);
-            }
+            lru_touch(&r->lru, &e->lru);
             return e;
         }
     return NULL;
@@ -272,7 +249,7 @@ static void cache_evict(registry_t *r, centry_t *e)
     centry_t **pp = &r->buckets[bucket_of(e->id)];
     while (*pp != e) pp = &(*pp)->hnext;
     *pp = e->hnext;
-    lru_unlink(r, e);
+    lru_unlink(&r->lru, &e->lru);
     r->cache_ids--;
     r->cache_bytes -= e->len;
     free(e->text);
@@ -285,16 +262,16 @@ static int cache_put(registry_t *r, int32_t id, char *text, size_t len)
     if (len > REGISTRY_CACHE_MAX_BYTES) return -1;
     centry_t *e = calloc(1, sizeof *e);
     if (!e) return -1;
-    while (r->lru_tail && (r->cache_ids >= REGISTRY_CACHE_MAX_IDS ||
+    while (r->lru.tail && (r->cache_ids >= REGISTRY_CACHE_MAX_IDS ||
                            r->cache_bytes + len > REGISTRY_CACHE_MAX_BYTES))
-        cache_evict(r, r->lru_tail);
+        cache_evict(r, LRU_ENTRY(r->lru.tail, centry_t, lru));
     e->id = id;
     e->text = text;
     e->len = len;
     size_t b = bucket_of(id);
     e->hnext = r->buckets[b];
     r->buckets[b] = e;
-    lru_push_front(r, e);
+    lru_push_front(&r->lru, &e->lru);
     r->cache_ids++;
     r->cache_bytes += len;
     return 0;
