@@ -109,12 +109,9 @@ typedef struct {
     size_t n_rejected;
 } committer_t;
 
-/* Events whose rows PostgreSQL refused, or whose outcome could not be encoded: the batch is
- * judged again without them, and they are dead-lettered when their offsets come round again.
- * An entry is taken out when it is found, so the list holds only what is still on its way
- * back (a handful) and the check costs nothing once they are through. If the batch that
- * dead-letters it is not committed after all, the event is judged again and, refused again,
- * quarantined again: nothing is lost. A full list overwrites its oldest entry. */
+/* Events whose rows PostgreSQL refused: the batch is judged again without them, and they are
+ * dead-lettered (stage store) when their offsets come round again. A small ring: an entry is
+ * needed only until the batch after the refusal commits. */
 #define QUARANTINE_MAX 4096
 typedef struct {
     char topic[256];
@@ -154,6 +151,7 @@ typedef struct {
     size_t n_trace_headers;
     /* totals for the closing log line */
     long batches, judged, replayed, dead;
+    int64_t fault_exit_after_commit; /* fault.exit.after.commit, tests only */
 } worker_t;
 
 static int64_t now_ms(void)
@@ -482,13 +480,9 @@ static store_status_t committer_wait(committer_t *c, char *error, size_t errlen,
 static void quarantine_add(worker_t *w, const char *topic, int32_t partition, int64_t offset,
                            const char *reason, const char *stage, const char *error)
 {
-    quarantined_t *q;
-    if (w->n_quarantined < QUARANTINE_MAX) {
-        q = &w->quarantine[w->n_quarantined++];
-    } else {
-        q = &w->quarantine[w->quarantine_next];
-        w->quarantine_next = (w->quarantine_next + 1) % QUARANTINE_MAX;
-    }
+    quarantined_t *q = &w->quarantine[w->quarantine_next];
+    w->quarantine_next = (w->quarantine_next + 1) % QUARANTINE_MAX;
+    if (w->n_quarantined < QUARANTINE_MAX) w->n_quarantined++;
     snprintf(q->topic, sizeof q->topic, "%s", topic);
     q->partition = partition;
     q->offset = offset;
@@ -497,19 +491,15 @@ static void quarantine_add(worker_t *w, const char *topic, int32_t partition, in
     snprintf(q->error, sizeof q->error, "%s", error);
 }
 
-/* Finds the message's entry, copies it to *out and takes it out of the list. */
-static bool quarantine_take(worker_t *w, const kafka_message_t *m, quarantined_t *out)
+static const quarantined_t *quarantine_find(const worker_t *w, const kafka_message_t *m)
 {
     for (size_t i = 0; i < w->n_quarantined; i++) {
         const quarantined_t *q = &w->quarantine[i];
         if (q->offset == m->offset && q->partition == m->partition &&
-            strcmp(q->topic, m->topic) == 0) {
-            *out = *q;
-            w->quarantine[i] = w->quarantine[--w->n_quarantined];
-            return true;
-        }
+            strcmp(q->topic, m->topic) == 0)
+            return q;
     }
-    return false;
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ one batch */
@@ -545,14 +535,14 @@ static void decode_items(worker_t *w, batch_t *b)
         }
         it->reason = decode_status_name(it->status);
         it->stage = it->status == DECODE_INVALID ? "validate" : "decode";
-        quarantined_t q;
-        if (w->n_quarantined && quarantine_take(w, m, &q)) {
+        const quarantined_t *q = w->n_quarantined ? quarantine_find(w, m) : NULL;
+        if (q) {
             /* Judged before, but PostgreSQL refused its row or its outcome could not be
              * encoded: it is dead-lettered now, and the batch is judged without it. */
             it->status = DECODE_INVALID;
-            it->reason = q.reason;
-            it->stage = q.stage;
-            snprintf(error, sizeof error, "%s", q.error);
+            it->reason = q->reason;
+            it->stage = q->stage;
+            snprintf(error, sizeof error, "%s", q->error);
         }
         if (it->status == DECODE_OK) {
             it->kind = ev->kind;
@@ -704,7 +694,7 @@ static void publish_prev(worker_t *w)
     if (!b || !w->prev_committed) return;
     /* Fault injection for the tests of the commit -> publish window: die like kill -9 right
      * after the Nth commit, before anything of that batch is published. */
-    if (w->cfg->fault_exit_after_commit > 0 && w->batches == w->cfg->fault_exit_after_commit) {
+    if (w->fault_exit_after_commit > 0 && w->batches == w->fault_exit_after_commit) {
         log_at(LOG_WARN, "fault injection: exiting after commit, before publish", NULL);
         _exit(137);
     }
@@ -1150,6 +1140,7 @@ int cmd_run(int argc, char **argv)
     w->cfg = &cfg;
     pthread_mutex_init(&w->committer.mu, NULL);
     pthread_cond_init(&w->committer.cv, NULL);
+    w->fault_exit_after_commit = cfg.fault_exit_after_commit;
     w->policy = cli_load_policy(cli_policy_path(NULL, &cfg));
     w->commit_delay = 100;
     for (int i = 0; i < 2; i++) {
