@@ -78,7 +78,7 @@ typedef struct {
 /** What a batch did, recorded in worker_batches with it. */
 typedef struct {
     int messages, judged, replayed, dead_letters;
-    int duration_ms; /**< first message polled -> commit */
+    int duration_ms; /**< first message polled -> handed to the store (the store adds the commit) */
 } store_batch_stats_t;
 
 store_t *store_new(const char *url, const char *worker_id);
