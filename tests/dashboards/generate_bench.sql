@@ -7,11 +7,20 @@
 --     otherwise 3 / 87 / 10 %; reasons skewed towards the first codes of each list;
 --   * 97 % of decisions within 5 s of receipt, 2 % within 48 h, 1 % 48 to 240 h;
 --   * urgency 15 % EXPEDITED, null before day -600 (rows older than the column);
---   * payload 416 bytes for a PA, 256 for a claim (the Confluent-framed Avro message).
+--   * payload 416 bytes for a PA, 256 for a claim (the Confluent-framed Avro message);
+--   * claim lines (contract §10): 3.2 % VOID and 1.9 % REPLACEMENT, each naming the claim of an
+--     earlier pair (1 in 9 of them naming nothing: ORIGINAL_NOT_FOUND, nothing reversed); the
+--     rest ORIGINAL. PA rows have no frequency code.
+-- :days (default 730) is the span of decision dates, ending today.
+\if :{?days}
+\else
+\set days 730
+\endif
 INSERT INTO determinations (event_id, determination_id, kind, member_id, pa_id, claim_id, line_number,
     policy_version, decision_date, outcome, criteria, reason_codes, valid_from, valid_until,
     auth_max_doses, auth_dose_min, auth_dose_max, matched_pa_id, fingerprint, payload, received_at,
-    source_topic, source_partition, source_offset, decided_at, urgency)
+    source_topic, source_partition, source_offset, decided_at, urgency, frequency_code,
+    original_claim_id, reversed_event_id)
 SELECT 'evt-' || h, h::uuid, CASE WHEN k = 0 THEN 'prior_auth' ELSE 'claim' END, member_id,
        CASE WHEN k = 0 THEN pa_id END, CASE WHEN k = 1 THEN 'CL' || b END, CASE WHEN k = 1 THEN 1 END,
        date '2026-05-01', day, outcome,
@@ -28,9 +37,15 @@ SELECT 'evt-' || h, h::uuid, CASE WHEN k = 0 THEN 'prior_auth' ELSE 'claim' END,
                           WHEN u_lat < 0.99 THEN u_lat2 * interval '48 hours'
                           ELSE interval '48 hours' + u_lat2 * interval '192 hours' END,
        CASE WHEN k = 1 OR day < current_date - 600 THEN NULL
-            WHEN u_urg < 0.15 THEN 'EXPEDITED' ELSE 'STANDARD' END
+            WHEN u_urg < 0.15 THEN 'EXPEDITED' ELSE 'STANDARD' END,
+       CASE WHEN k = 1 THEN freq END,
+       CASE WHEN freq <> 'ORIGINAL' THEN 'CL' || greatest(b - 1 - floor(1000 * u_ref)::bigint, 0) END,
+       CASE WHEN freq <> 'ORIGINAL' AND u_ref >= 1 / 9.0 THEN
+                 'evt-' || md5((2 * greatest(b - 1 - floor(1000 * u_ref)::bigint, 0) + 1)::text) END
 FROM (
-    SELECT i, b, k, m, h, pa_id, member_id, day, pa_approved, u_lat, u_lat2, u_urg,
+    SELECT i, b, k, m, h, pa_id, member_id, day, pa_approved, u_lat, u_lat2, u_urg, u_ref,
+           CASE WHEN u_freq < 0.032 THEN 'VOID' WHEN u_freq < 0.051 THEN 'REPLACEMENT'
+                ELSE 'ORIGINAL' END AS freq,
            (day::timestamp + u_tod * interval '1 day') AT TIME ZONE 'UTC' AS received_at,
            outcome,
            CASE WHEN outcome = 'APPROVED' THEN '{}'::text[]
@@ -60,14 +75,14 @@ FROM (
                     WHEN u_pa < 0.62 THEN CASE WHEN u_cl < 0.85 THEN 'APPROVED' WHEN u_cl < 0.95 THEN 'DENIED' ELSE 'PENDED' END
                     ELSE CASE WHEN u_cl < 0.03 THEN 'APPROVED' WHEN u_cl < 0.90 THEN 'DENIED' ELSE 'PENDED' END
                END AS outcome,
-               u_r, u_r2, u_tod, u_lat, u_lat2, u_urg
+               u_r, u_r2, u_tod, u_lat, u_lat2, u_urg, u_freq, u_ref
         FROM (
             SELECT i, i / 2 AS b, (i % 2)::int AS k, md5(i::text) AS h,
                    -- member: 5 M ids, skewed towards low ids
                    floor(5000000 * power((hashint8extended(i / 2, 1) & 1048575) / 1048576::float8, 1.6))::bigint AS m,
                    -- day: t = b / pairs in [0, 1); density grows linearly from 2/3 to 4/3
-                   current_date - 729
-                       + least(floor(730 * (sqrt(1 + 3 * ((i / 2)::float8 / (:total / 2))) - 1))::int, 729) AS pa_day,
+                   current_date - (:days - 1)
+                       + least(floor(:days * (sqrt(1 + 3 * ((i / 2)::float8 / (:total / 2))) - 1))::int, :days - 1) AS pa_day,
                    (hashint8extended(i / 2, 2) & 1048575) / 1048576::float8 AS u_pa,
                    (hashint8extended(i / 2, 3) & 1048575) / 1048576::float8 AS u_cl,
                    (hashint8extended(i / 2, 4) & 1048575) / 1048576::float8 AS u_gap,
@@ -76,7 +91,9 @@ FROM (
                    (hashint8extended(i, 7) & 1048575) / 1048576::float8 AS u_tod,
                    (hashint8extended(i, 8) & 1048575) / 1048576::float8 AS u_lat,
                    (hashint8extended(i, 9) & 1048575) / 1048576::float8 AS u_lat2,
-                   (hashint8extended(i / 2, 10) & 1048575) / 1048576::float8 AS u_urg
+                   (hashint8extended(i / 2, 10) & 1048575) / 1048576::float8 AS u_urg,
+                   (hashint8extended(i / 2, 11) & 1048575) / 1048576::float8 AS u_freq,
+                   (hashint8extended(i / 2, 12) & 1048575) / 1048576::float8 AS u_ref
             FROM generate_series(:lo::bigint, :hi::bigint) AS i
         ) g
     ) o
