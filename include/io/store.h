@@ -218,4 +218,67 @@ store_status_t store_retro_add_findings(store_t *s, int64_t run_id, const retro_
 /** @brief Ends the snapshot; with run_id > 0 records counts and status, then commits. */
 store_status_t store_retro_close(store_t *s, int64_t run_id, const retro_counts_t *c, bool ok);
 
+/* ---- retention ---- */
+
+/** What a retention run does with a determination it removes. */
+typedef enum {
+    RETENTION_ARCHIVE = 0, /**< moved to determinations_archive in the same transaction */
+    RETENTION_DELETE = 1,  /**< deleted */
+} retention_mode_t;
+
+/** What a run found, before removing anything (store_retention_plan). */
+typedef struct {
+    int64_t max_seq;        /**< rows numbered above it were written during the run: left alone */
+    int64_t paid_doses;     /**< live billed APPROVED claim lines older than the horizon */
+    int64_t authorizations; /**< approvals still valid at the horizon, or matched by a kept line */
+    int64_t reversals;      /**< voids and replacements of a line that keeps a row */
+    int64_t reversed_lines; /**< rows a remaining void or replacement names (reversed_event_id) */
+    int64_t kept;           /**< all of the above (a row counted once) */
+    int64_t removable;      /**< rows older than the horizon that will go */
+} retention_plan_t;
+
+/**
+ * @brief Starts a run: takes the retention lock (one run per database; the session holds it
+ * until store_retention_finish or store_free) and records the run (status running).
+ * @returns STORE_OK, STORE_FENCED when another run holds the lock, or STORE_RETRY.
+ */
+store_status_t store_retention_begin(store_t *s, date_t horizon, retention_mode_t mode,
+                                     bool dry_run, int64_t *run_id);
+
+/**
+ * @brief Decides what stays: waits a moment for the batches being written (a SHARE lock,
+ * given up after lock_timeout_ms and tried again, so the workers' next batches wait at most
+ * that long) to fix the last row number the run may touch, then rebuilds retention_keep with
+ * the rows older than the horizon that the judge needs (docs/DECISIONS.md "Retention") and
+ * counts what will go. A dry run's retention_keep is rolled back.
+ */
+store_status_t store_retention_plan(store_t *s, int64_t run_id, date_t horizon, bool dry_run,
+                                    int lock_timeout_ms, retention_plan_t *plan);
+
+/**
+ * @brief One batch, one transaction: removes (archive: moves) up to batch_rows removable rows,
+ * the oldest decision dates first from *cursor (DATE_NULL: the beginning), and records the
+ * progress in retention_runs in the same transaction. Sets *removed (0: nothing left) and
+ * advances *cursor.
+ */
+store_status_t store_retention_batch(store_t *s, int64_t run_id, date_t horizon,
+                                     retention_mode_t mode, int64_t max_seq, int batch_rows,
+                                     date_t *cursor, int64_t *removed);
+
+/**
+ * @brief Ends a run with status "finished", "interrupted" or "failed" and releases the lock.
+ */
+store_status_t store_retention_finish(store_t *s, int64_t run_id, const char *status);
+
+/**
+ * @brief The current retention horizon (retention_horizon(): determinations decided before it
+ * may have been removed), or DATE_NULL when nothing was ever removed or the database predates
+ * migration 008.
+ */
+store_status_t store_retention_horizon(store_t *s, date_t *horizon);
+
+/** @brief Records on a retro run the horizon its window was compared with. */
+store_status_t store_retro_note_horizon(store_t *s, int64_t run_id, date_t horizon,
+                                        bool before_horizon);
+
 #endif

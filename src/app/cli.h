@@ -22,6 +22,9 @@ int cmd_retro(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 /** @brief `dead-letters replay`: sends dead letters back to their source topic. */
 int cmd_dead_letters(int argc, char **argv);
+/** @brief `retention`: archives or deletes determinations older than a horizon, beside the
+ * running workers, keeping what the judge needs. */
+int cmd_retention(int argc, char **argv);
 
 /**
  * @brief Loads the configuration (defaults, then the file if path is not NULL, then the

@@ -265,7 +265,6 @@ int cmd_retro(int argc, char **argv)
         if (policy && !schemas) fprintf(stderr, "amtagvi-adjudicator: avro: %s\n", err);
         policy_free(policy);
         schemas_free(schemas);
-        schemas_free(schemas);
         avro_codec_free(codec);
         config_free(&cfg);
         return 1;
@@ -284,6 +283,31 @@ int cmd_retro(int argc, char **argv)
     store_status_t st = STORE_OK;
     if (!dry_run) st = store_retro_create_run(store, from, to, policy->file_version, sha, &run_id);
     fs.run_id = run_id;
+    /* Retention (docs/DECISIONS.md "Retention") removed determinations decided before its
+     * horizon, all but paid doses and what the judge needs: a window that starts before it is
+     * re-judged from a thinned history, and its findings there are incomplete. */
+    date_t horizon = DATE_NULL;
+    char horizon_s[16] = "";
+    bool before_horizon = false;
+    if (st == STORE_OK) {
+        if (store_retention_horizon(store, &horizon) != STORE_OK) {
+            fprintf(stderr, "amtagvi-adjudicator: retro: warning: the retention horizon cannot be "
+                            "read (%s); the window is not checked against it\n",
+                    store_error(store));
+            horizon = DATE_NULL;
+        }
+        if (horizon != DATE_NULL) {
+            date_format(horizon, horizon_s);
+            before_horizon = from < horizon;
+            if (before_horizon)
+                fprintf(stderr,
+                        "amtagvi-adjudicator: retro: warning: window starts %s, before the "
+                        "retention horizon %s: determinations before it were archived/deleted "
+                        "except paid doses; findings before the horizon are incomplete\n",
+                        from_s, horizon_s);
+            if (!dry_run) st = store_retro_note_horizon(store, run_id, horizon, before_horizon);
+        }
+    }
     if (st == STORE_OK) st = store_retro_open(store, from, to, &total, &counts.members);
     if (st != STORE_OK) {
         fprintf(stderr, "amtagvi-adjudicator: retro: %s\n", store_error(store));
@@ -370,6 +394,13 @@ int cmd_retro(int argc, char **argv)
            (long long)counts.reversals_changed);
     if (counts.undecodable)
         printf("  undecodable stored events %lld\n", (long long)counts.undecodable);
+    if (before_horizon)
+        printf("  retention horizon        %s: the window starts before it; determinations "
+               "before it were archived/deleted except paid doses, findings before it are "
+               "incomplete\n",
+               horizon_s);
+    else if (horizon != DATE_NULL)
+        printf("  retention horizon        %s (the window is after it)\n", horizon_s);
     rc = 0;
 
 cleanup:

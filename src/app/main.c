@@ -26,6 +26,10 @@ static void usage(FILE *f)
           "  dead-letters replay [--reason R] [--topic T] [--since TS] [--limit N]\n"
           "      [--max-replays N] [--dry-run] [--config FILE]\n"
           "                             send dead letters back to their source topic\n"
+          "  retention (--older-than-days N | --before DATE) [--mode archive|delete]\n"
+          "      [--batch-rows N] [--pause-ms MS] [--dry-run] [--force] [--config FILE]\n"
+          "                             archive or delete determinations older than a horizon,\n"
+          "                             keeping paid doses and what the judge needs\n"
           "  --help                     this text\n"
           "  --version                  version and policy file revision\n"
           "\n"
@@ -64,6 +68,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
     if (strcmp(cmd, "retro") == 0) return cmd_retro(argc - 1, argv + 1);
     if (strcmp(cmd, "dead-letters") == 0) return cmd_dead_letters(argc - 1, argv + 1);
+    if (strcmp(cmd, "retention") == 0) return cmd_retention(argc - 1, argv + 1);
     fprintf(stderr, "amtagvi-adjudicator: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

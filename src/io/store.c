@@ -1325,3 +1325,334 @@ store_status_t store_retro_close(store_t *s, int64_t run_id, const retro_counts_
     if (st != STORE_OK) rollback(s);
     return st;
 }
+
+/* ------------------------------------------------------------------ retention */
+
+/* One retention run per database at a time (migrate's lock is 625062500). */
+#define RETENTION_LOCK "625062514"
+
+/* A claim line that bills (contract §10, as the 006 views say it): an ORIGINAL (null on a row
+ * written before 006) or an accepted REPLACEMENT. */
+#define BILLED(d)                                                                                  \
+    "(" d ".frequency_code IS NULL OR " d ".frequency_code = 'ORIGINAL' OR (" d                     \
+    ".frequency_code = 'REPLACEMENT' AND " d ".reversed_event_id IS NOT NULL))"
+/* Rows the run may remove: decided before the horizon ($1) and numbered up to max_seq ($2). */
+#define OLD(d) "(" d ".decision_date < $1 AND " d ".seq <= $2)"
+/* Rows that stay whatever this run does. */
+#define REMAINS(d)                                                                                 \
+    "(" d ".decision_date >= $1 OR " d ".seq > $2 OR EXISTS (SELECT 1 FROM retention_keep k "      \
+    "WHERE k.event_id = " d ".event_id))"
+
+static void fmt_i64(int64_t v, char *buf, size_t n)
+{
+    snprintf(buf, n, "%lld", (long long)v);
+}
+
+store_status_t store_retention_begin(store_t *s, date_t horizon, retention_mode_t mode,
+                                     bool dry_run, int64_t *run_id)
+{
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    PGresult *r;
+    if (exec_params(s, "SELECT pg_try_advisory_lock(" RETENTION_LOCK ")", 0, NULL, &r) != STORE_OK)
+        return STORE_RETRY;
+    bool locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!locked)
+        return fail(s, STORE_FENCED, "another retention run holds the retention lock");
+    char h[16];
+    fmt_date(horizon, h);
+    const char *v[3] = {h, mode == RETENTION_DELETE ? "delete" : "archive",
+                        dry_run ? "true" : "false"};
+    if (exec_params(s,
+                    "INSERT INTO retention_runs (horizon, mode, dry_run) VALUES ($1, $2, $3) "
+                    "RETURNING run_id",
+                    3, v, &r) != STORE_OK) {
+        PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
+        return STORE_RETRY;
+    }
+    *run_id = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return STORE_OK;
+}
+
+/* The last row number handed out while no batch is being written: every row at or below it is
+ * committed (or never will be), every row written later gets a larger one (007: no cache).
+ * SHARE waits for the batches in flight and holds new ones back; lock_timeout bounds how long
+ * the workers can be held behind it, and the lock is tried again after a pause. */
+static store_status_t retention_max_seq(store_t *s, int lock_timeout_ms, int64_t *max_seq)
+{
+    char set_timeout[64];
+    snprintf(set_timeout, sizeof set_timeout, "SET LOCAL lock_timeout = '%dms'", lock_timeout_ms);
+    for (int attempt = 0;; attempt++) {
+        if (exec_params(s, "BEGIN", 0, NULL, NULL) != STORE_OK ||
+            exec_params(s, set_timeout, 0, NULL, NULL) != STORE_OK)
+            return STORE_RETRY;
+        PGresult *r = PQexec(s->conn, "LOCK TABLE determinations IN SHARE MODE");
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bool busy = PQresultStatus(r) != PGRES_COMMAND_OK && state && strcmp(state, "55P03") == 0;
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !busy) {
+            fail(s, STORE_RETRY, "%s", PQresultErrorMessage(r));
+            PQclear(r);
+            rollback(s);
+            return STORE_RETRY;
+        }
+        PQclear(r);
+        if (busy) {
+            rollback(s);
+            if (attempt >= 30)
+                return fail(s, STORE_RETRY,
+                            "determinations stayed locked by another session (30 tries)");
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (exec_params(s,
+                        "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence("
+                        "'determinations', 'seq')::regclass), 0)",
+                        0, NULL, &r) != STORE_OK) {
+            rollback(s);
+            return STORE_RETRY;
+        }
+        *max_seq = atoll(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (exec_params(s, "COMMIT", 0, NULL, NULL) != STORE_OK) {
+            rollback(s);
+            return STORE_RETRY;
+        }
+        return STORE_OK;
+    }
+}
+
+/* The rules of what stays (docs/DECISIONS.md "Retention"); $1 horizon, $2 max_seq. The first
+ * two seed retention_keep, the last three are applied until none adds a row (a kept row can
+ * make another one needed). */
+static const char *const KEEP_SEEDS[] = {
+    /* Paid doses: billed APPROVED claim lines that no later accepted void or replacement of the
+     * member names (the reversal test of dashboards.paid_doses_daily). */
+    "INSERT INTO retention_keep (event_id, why) SELECT d.event_id, 'paid_dose' "
+    "FROM determinations d WHERE " OLD("d") " AND d.kind = 'claim' AND d.outcome = 'APPROVED' "
+    "AND " BILLED("d") " AND NOT EXISTS (SELECT 1 FROM determinations r "
+    "WHERE r.reversed_event_id IS NOT NULL AND r.member_id = d.member_id "
+    "AND btrim(r.original_claim_id, E' \\t\\r\\n') = d.claim_id "
+    "AND r.line_number = d.line_number AND r.seq > d.seq) ON CONFLICT DO NOTHING",
+    /* Approvals a claim with a service date at or after the horizon can still match. */
+    "INSERT INTO retention_keep (event_id, why) SELECT d.event_id, 'authorization' "
+    "FROM determinations d WHERE d.kind = 'prior_auth' AND d.outcome = 'APPROVED' "
+    "AND d.valid_until > $1 AND " OLD("d") " ON CONFLICT DO NOTHING",
+};
+
+static const char *const KEEP_CLOSURE[] = {
+    /* A void or replacement older than the horizon stays while a row of the line it reversed,
+     * before it, stays: without it that row would come back to life on reload. */
+    "INSERT INTO retention_keep (event_id, why) SELECT r.event_id, 'reversal' "
+    "FROM determinations r WHERE r.reversed_event_id IS NOT NULL AND " OLD("r") " "
+    "AND NOT EXISTS (SELECT 1 FROM retention_keep k WHERE k.event_id = r.event_id) "
+    "AND EXISTS (SELECT 1 FROM determinations b WHERE b.member_id = r.member_id "
+    "AND b.kind = 'claim' AND b.claim_id = btrim(r.original_claim_id, E' \\t\\r\\n') "
+    "AND b.line_number = r.line_number AND b.seq < r.seq AND " REMAINS("b") ") "
+    "ON CONFLICT DO NOTHING",
+    /* The row a remaining void or replacement reversed: replayed (retro), the reversal finds
+     * its line and is accepted again instead of ORIGINAL_NOT_FOUND. */
+    "INSERT INTO retention_keep (event_id, why) SELECT t.event_id, 'reversed_line' "
+    "FROM determinations r JOIN determinations t ON t.event_id = r.reversed_event_id "
+    "WHERE r.reversed_event_id IS NOT NULL AND " OLD("t") " AND " REMAINS("r") " "
+    "ON CONFLICT DO NOTHING",
+    /* The approvals a kept claim line matched: replayed, it matches them again. */
+    "INSERT INTO retention_keep (event_id, why) SELECT p.event_id, 'authorization' "
+    "FROM retention_keep k JOIN determinations c ON c.event_id = k.event_id "
+    "JOIN determinations p ON p.member_id = c.member_id AND p.pa_id = c.matched_pa_id "
+    "WHERE c.matched_pa_id IS NOT NULL AND p.kind = 'prior_auth' AND p.outcome = 'APPROVED' "
+    "AND " OLD("p") " ON CONFLICT DO NOTHING",
+};
+
+static store_status_t exec_count(store_t *s, const char *sql, int n, const char *const *v,
+                                 int64_t *count)
+{
+    PGresult *r;
+    if (exec_params(s, sql, n, v, &r) != STORE_OK) return STORE_RETRY;
+    *count = atoll(PQcmdTuples(r));
+    PQclear(r);
+    return STORE_OK;
+}
+
+store_status_t store_retention_plan(store_t *s, int64_t run_id, date_t horizon, bool dry_run,
+                                    int lock_timeout_ms, retention_plan_t *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    if (store_connect(s) != STORE_OK ||
+        retention_max_seq(s, lock_timeout_ms, &plan->max_seq) != STORE_OK)
+        return STORE_RETRY;
+    char h[16], m[24], id[24];
+    fmt_date(horizon, h);
+    fmt_i64(plan->max_seq, m, sizeof m);
+    fmt_i64(run_id, id, sizeof id);
+    const char *v[2] = {h, m};
+    /* One snapshot for the rules and the count; the scans of a large table may take longer than
+     * a batch's statement_timeout. */
+    if (exec_params(s, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, NULL) != STORE_OK)
+        return STORE_RETRY;
+    int64_t added = 0;
+    store_status_t st = exec_params(s, "SET LOCAL statement_timeout = 0", 0, NULL, NULL);
+    if (st == STORE_OK) st = exec_params(s, "TRUNCATE retention_keep", 0, NULL, NULL);
+    for (size_t i = 0; st == STORE_OK && i < sizeof KEEP_SEEDS / sizeof *KEEP_SEEDS; i++)
+        st = exec_count(s, KEEP_SEEDS[i], 2, v, &added);
+    do {
+        int64_t round = 0;
+        for (size_t i = 0; st == STORE_OK && i < sizeof KEEP_CLOSURE / sizeof *KEEP_CLOSURE; i++) {
+            st = exec_count(s, KEEP_CLOSURE[i], 2, v, &added);
+            round += added;
+        }
+        added = round;
+    } while (st == STORE_OK && added > 0);
+    PGresult *r = NULL;
+    if (st == STORE_OK)
+        st = exec_params(s,
+                         "SELECT count(*), count(*) FILTER (WHERE why = 'paid_dose'), "
+                         "count(*) FILTER (WHERE why = 'authorization'), "
+                         "count(*) FILTER (WHERE why = 'reversal'), "
+                         "count(*) FILTER (WHERE why = 'reversed_line'), "
+                         "(SELECT count(*) FROM determinations d WHERE " OLD("d") " AND NOT "
+                         "EXISTS (SELECT 1 FROM retention_keep k WHERE k.event_id = d.event_id)) "
+                         "FROM retention_keep",
+                         2, v, &r);
+    if (st == STORE_OK) {
+        plan->kept = atoll(PQgetvalue(r, 0, 0));
+        plan->paid_doses = atoll(PQgetvalue(r, 0, 1));
+        plan->authorizations = atoll(PQgetvalue(r, 0, 2));
+        plan->reversals = atoll(PQgetvalue(r, 0, 3));
+        plan->reversed_lines = atoll(PQgetvalue(r, 0, 4));
+        plan->removable = atoll(PQgetvalue(r, 0, 5));
+        PQclear(r);
+    }
+    /* A dry run leaves the last real run's list as it was. */
+    if (st == STORE_OK) st = exec_params(s, dry_run ? "ROLLBACK" : "COMMIT", 0, NULL, NULL);
+    if (st != STORE_OK) {
+        rollback(s);
+        return STORE_RETRY;
+    }
+    char kept[24], paid[24];
+    fmt_i64(plan->kept, kept, sizeof kept);
+    fmt_i64(plan->paid_doses, paid, sizeof paid);
+    const char *u[4] = {id, m, kept, paid};
+    return exec_params(s,
+                       "UPDATE retention_runs SET max_seq = $2, rows_kept = $3, "
+                       "kept_paid_doses = $4 WHERE run_id = $1",
+                       4, u, NULL);
+}
+
+store_status_t store_retention_batch(store_t *s, int64_t run_id, date_t horizon,
+                                     retention_mode_t mode, int64_t max_seq, int batch_rows,
+                                     date_t *cursor, int64_t *removed)
+{
+    *removed = 0;
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    char h[16], m[24], from[16], limit[16];
+    fmt_date(horizon, h);
+    fmt_i64(max_seq, m, sizeof m);
+    if (*cursor == DATE_NULL)
+        snprintf(from, sizeof from, "-infinity");
+    else
+        fmt_date(*cursor, from);
+    snprintf(limit, sizeof limit, "%d", batch_rows);
+    const char *v[4] = {h, m, from, limit};
+    /* The oldest first, through determinations_dash_day (decision_date, ...); from the last
+     * batch's day on, so that each batch does not walk again over the index entries of the
+     * rows the batches before it removed. */
+#define VICTIMS                                                                                    \
+    "WITH victims AS (SELECT d.event_id FROM determinations d WHERE d.decision_date >= $3 "        \
+    "AND " OLD("d") " AND NOT EXISTS (SELECT 1 FROM retention_keep k "                             \
+                    "WHERE k.event_id = d.event_id) ORDER BY d.decision_date LIMIT $4), "
+    static const char archive_sql[] =
+        VICTIMS "moved AS (DELETE FROM determinations d USING victims v "
+                "WHERE d.event_id = v.event_id RETURNING d.*), "
+                "kept AS (INSERT INTO determinations_archive SELECT * FROM moved "
+                "RETURNING decision_date) "
+                "SELECT count(*), max(decision_date) - date '1970-01-01' FROM kept";
+    static const char delete_sql[] =
+        VICTIMS "gone AS (DELETE FROM determinations d USING victims v "
+                "WHERE d.event_id = v.event_id RETURNING d.decision_date) "
+                "SELECT count(*), max(decision_date) - date '1970-01-01' FROM gone";
+#undef VICTIMS
+    PGresult *r;
+    if (exec_params(s, "BEGIN", 0, NULL, NULL) != STORE_OK) return STORE_RETRY;
+    if (exec_params(s, mode == RETENTION_DELETE ? delete_sql : archive_sql, 4, v, &r) !=
+        STORE_OK) {
+        rollback(s);
+        return STORE_RETRY;
+    }
+    int64_t n = atoll(PQgetvalue(r, 0, 0));
+    date_t last = col_date(r, 0, 1);
+    PQclear(r);
+    /* Rows decided before through may be gone: all of the removable ones before the last
+     * batch's last day, some of that day's. */
+    date_t through = n < batch_rows || last == DATE_NULL ? horizon : last + 1;
+    if (through > horizon) through = horizon;
+    char id[24], count[24], thr[16];
+    fmt_i64(run_id, id, sizeof id);
+    fmt_i64(n, count, sizeof count);
+    fmt_date(through, thr);
+    const char *u[4] = {id, count, thr, mode == RETENTION_DELETE ? "t" : "f"};
+    if (exec_params(s,
+                    "UPDATE retention_runs SET batches = batches + 1, "
+                    "rows_moved = rows_moved + CASE WHEN $4 THEN 0 ELSE $2::bigint END, "
+                    "rows_deleted = rows_deleted + CASE WHEN $4 THEN $2::bigint ELSE 0 END, "
+                    "removed_through = CASE WHEN $2::bigint > 0 THEN greatest(removed_through, "
+                    "$3::date) ELSE removed_through END WHERE run_id = $1",
+                    4, u, NULL) != STORE_OK ||
+        exec_params(s, "COMMIT", 0, NULL, NULL) != STORE_OK) {
+        rollback(s);
+        return STORE_RETRY;
+    }
+    *removed = n;
+    if (last != DATE_NULL) *cursor = last;
+    return STORE_OK;
+}
+
+store_status_t store_retention_finish(store_t *s, int64_t run_id, const char *status)
+{
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    char id[24];
+    fmt_i64(run_id, id, sizeof id);
+    const char *v[2] = {id, status};
+    /* A finished run removed everything removable before its horizon. */
+    store_status_t st = exec_params(
+        s,
+        "UPDATE retention_runs SET status = $2, finished_at = clock_timestamp(), "
+        "removed_through = CASE WHEN $2 = 'finished' AND NOT dry_run THEN horizon "
+        "ELSE removed_through END WHERE run_id = $1",
+        2, v, NULL);
+    PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
+    return st;
+}
+
+store_status_t store_retention_horizon(store_t *s, date_t *horizon)
+{
+    *horizon = DATE_NULL;
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    PGresult *r = PQexec(s->conn, "SELECT retention_horizon() - date '1970-01-01'");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        /* 42883: no such function, a database before migration 008: nothing was removed. */
+        bool absent = state && strcmp(state, "42883") == 0;
+        if (!absent) fail(s, STORE_RETRY, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return absent ? STORE_OK : STORE_RETRY;
+    }
+    *horizon = col_date(r, 0, 0);
+    PQclear(r);
+    return STORE_OK;
+}
+
+store_status_t store_retro_note_horizon(store_t *s, int64_t run_id, date_t horizon,
+                                        bool before_horizon)
+{
+    char id[24], h[16];
+    fmt_i64(run_id, id, sizeof id);
+    fmt_date(horizon, h);
+    const char *v[3] = {id, horizon == DATE_NULL ? NULL : h, before_horizon ? "t" : "f"};
+    if (store_connect(s) != STORE_OK) return STORE_RETRY;
+    return exec_params(s,
+                       "UPDATE retro_runs SET retention_horizon = $2, "
+                       "before_retention_horizon = $3 WHERE run_id = $1",
+                       3, v, NULL);
+}
