@@ -207,11 +207,11 @@ int cmd_retention(int argc, char **argv)
     }
     printf("retention run %lld%s: horizon %s (%ld days before %s), mode %s\n", (long long)run_id,
            dry_run ? " (dry run)" : "", h, days, t, mode_s);
-    printf("  kept, the judge needs them     %lld (paid doses %lld, authorizations %lld, "
+    printf("  kept, the judge needs them        %lld (paid doses %lld, authorizations %lld, "
            "reversals %lld, reversed lines %lld)\n",
            (long long)plan.kept, (long long)plan.paid_doses, (long long)plan.authorizations,
            (long long)plan.reversals, (long long)plan.reversed_lines);
-    printf("  %-31s%lld\n", dry_run ? "would be removed" : "to remove", (long long)plan.removable);
+    printf("  %-34s%lld\n", dry_run ? "would be removed" : "to remove", (long long)plan.removable);
     fflush(stdout);
     const char *status = "finished";
     if (!dry_run) {
@@ -250,10 +250,10 @@ int cmd_retention(int argc, char **argv)
         fprintf(stderr, "amtagvi-adjudicator: retention: %s\n", store_error(store));
     const double secs = mono_s() - t0;
     if (!dry_run)
-        printf("  %-31s%lld in %lld batches, %.1f s\n",
+        printf("  %-34s%lld in %lld batches, %.1f s\n",
                mode == RETENTION_DELETE ? "deleted" : "moved to determinations_archive",
                (long long)removed_total, (long long)batches, secs);
-    printf("  status                         %s%s\n", status,
+    printf("  status                            %s%s\n", status,
            strcmp(status, "interrupted") == 0 ? " (run again to resume)" : "");
     log_at(LOG_INFO, "retention stopped",
            "\"run_id\":%lld,\"status\":\"%s\",\"removed\":%lld,\"batches\":%lld,\"kept\":%lld",
