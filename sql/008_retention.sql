@@ -10,7 +10,8 @@
 --     doses, reversals of kept lines, ...), rebuilt by every run;
 --   * retro_runs records whether a window reached before the horizon.
 -- Written to be safe to run again, like 003. The worker role gets nothing: retention runs as
--- the owner (the migrator), which may DELETE.
+-- the owner (the migrator), which may DELETE. No dashboards view: every view there has a Grafana
+-- panel (tests/dashboards); retention_runs is read with psql (ops/RUNBOOK.md "Retention").
 
 -- ------------------------------------------------------------------ archive
 -- LIKE copies the columns, their types and NOT NULL, nothing else (no identity: seq is a plain
@@ -77,11 +78,3 @@ REVOKE ALL ON FUNCTION retention_horizon() FROM PUBLIC;
 -- retro reads the horizon to warn about a window that reaches past it.
 GRANT SELECT ON TABLE retention_runs TO amtagvi_retro;
 GRANT EXECUTE ON FUNCTION retention_horizon() TO amtagvi_retro;
-
--- Dashboards: the runs (counts and dates), so a panel can show the horizon below which the
--- other panels' counts are thinned out.
-CREATE OR REPLACE VIEW dashboards.retention_runs AS
-SELECT r.run_id, r.horizon, r.mode, r.dry_run, r.started_at, r.finished_at, r.status, r.batches,
-       r.rows_moved, r.rows_deleted, r.rows_kept, r.kept_paid_doses, r.removed_through
-FROM public.retention_runs r;
-GRANT SELECT ON dashboards.retention_runs TO amtagvi_dashboard;
