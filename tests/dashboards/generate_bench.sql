@@ -2,7 +2,10 @@
 -- :total, made of pairs b = i / 2 (a PA request, then a claim line of the same member and PA).
 -- Deterministic (hashes of b), in stream order so the heap is in time order as in production:
 --   * decision dates over the last 730 days, volume doubling over the two years;
---   * 5 M member ids, skewed (a few members with many events);
+--   * 5 M member ids, skewed (a few members with many events), spelt like ops/gen_events.py's
+--     with a suffix: they interleave with a generated stream's members in the member index
+--     without naming any of them;
+--   * event ids are UUIDs (random keys, as producers send them);
 --   * PA: 62 % APPROVED, 23 % DENIED, 15 % PENDED; claim after an approved PA: 85 / 10 / 5 %,
 --     otherwise 3 / 87 / 10 %; reasons skewed towards the first codes of each list;
 --   * 97 % of decisions within 5 s of receipt, 2 % within 48 h, 1 % 48 to 240 h;
@@ -21,7 +24,7 @@ INSERT INTO determinations (event_id, determination_id, kind, member_id, pa_id, 
     auth_max_doses, auth_dose_min, auth_dose_max, matched_pa_id, fingerprint, payload, received_at,
     source_topic, source_partition, source_offset, decided_at, urgency, frequency_code,
     original_claim_id, reversed_event_id)
-SELECT 'evt-' || h, h::uuid, CASE WHEN k = 0 THEN 'prior_auth' ELSE 'claim' END, member_id,
+SELECT h::uuid::text, h::uuid, CASE WHEN k = 0 THEN 'prior_auth' ELSE 'claim' END, member_id,
        CASE WHEN k = 0 THEN pa_id END, CASE WHEN k = 1 THEN 'CL' || b END, CASE WHEN k = 1 THEN 1 END,
        date '2026-05-01', day, outcome,
        CASE WHEN k = 0 THEN 'MMMMMMMMMM' ELSE 'MMMMMMMM' END, reasons,
@@ -41,7 +44,7 @@ SELECT 'evt-' || h, h::uuid, CASE WHEN k = 0 THEN 'prior_auth' ELSE 'claim' END,
        CASE WHEN k = 1 THEN freq END,
        CASE WHEN freq <> 'ORIGINAL' THEN 'CL' || greatest(b - 1 - floor(1000 * u_ref)::bigint, 0) END,
        CASE WHEN freq <> 'ORIGINAL' AND u_ref >= 1 / 9.0 THEN
-                 'evt-' || md5((2 * greatest(b - 1 - floor(1000 * u_ref)::bigint, 0) + 1)::text) END
+                 md5((2 * greatest(b - 1 - floor(1000 * u_ref)::bigint, 0) + 1)::text)::uuid::text END
 FROM (
     SELECT i, b, k, m, h, pa_id, member_id, day, pa_approved, u_lat, u_lat2, u_urg, u_ref,
            CASE WHEN u_freq < 0.032 THEN 'VOID' WHEN u_freq < 0.051 THEN 'REPLACEMENT'
@@ -68,7 +71,7 @@ FROM (
                 ELSE ARRAY[CASE WHEN u_r < 0.9 THEN 'AUTH_PENDING' ELSE 'NO_POLICY_IN_EFFECT' END]
            END AS reasons
     FROM (
-        SELECT i, b, k, m, h, 'PA' || b AS pa_id, 'M' || lpad(m::text, 8, '0') AS member_id,
+        SELECT i, b, k, m, h, 'PA' || b AS pa_id, 'MEM-' || lpad(m::text, 7, '0') || 'H' AS member_id,
                u_pa < 0.62 AS pa_approved,
                CASE WHEN k = 0 THEN pa_day ELSE least(pa_day + floor(45 * u_gap)::int, current_date) END AS day,
                CASE WHEN k = 0 THEN CASE WHEN u_pa < 0.62 THEN 'APPROVED' WHEN u_pa < 0.85 THEN 'DENIED' ELSE 'PENDED' END
