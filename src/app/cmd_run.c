@@ -491,6 +491,25 @@ static void quarantine_add(worker_t *w, const char *topic, int32_t partition, in
     snprintf(q->error, sizeof q->error, "%s", error);
 }
 
+/* Forgets the events a committed batch dead-lettered: the partition's position has passed them,
+ * so they are never read again (a later owner starts from that position too). Without this the
+ * ring, once anything was refused, was scanned for every message until 4,096 more refusals
+ * pushed the entry out. Dropping an entry when it is found instead is wrong: a batch that is
+ * judged again before it commits must find it again. */
+static void quarantine_prune(worker_t *w, const char *topic, int32_t partition, int64_t next)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < w->n_quarantined; i++) {
+        const quarantined_t *q = &w->quarantine[i];
+        if (q->partition == partition && q->offset < next && strcmp(q->topic, topic) == 0) continue;
+        if (kept != i) w->quarantine[kept] = *q;
+        kept++;
+    }
+    if (kept == w->n_quarantined) return;
+    w->n_quarantined = kept;
+    w->quarantine_next = kept % QUARANTINE_MAX;
+}
+
 static const quarantined_t *quarantine_find(const worker_t *w, const kafka_message_t *m)
 {
     for (size_t i = 0; i < w->n_quarantined; i++) {
@@ -743,6 +762,8 @@ static void publish_prev(worker_t *w)
     for (size_t k = 0; k < b->n_pos && k < MAX_PARTS; k++) {
         part_t *p = find_part(w, b->pos[k].topic, b->pos[k].partition);
         if (p) p->in_flight = b->pos[k].new_next;
+        if (w->n_quarantined)
+            quarantine_prune(w, b->pos[k].topic, b->pos[k].partition, b->pos[k].new_next);
         mirror[k] = (kafka_position_t){b->pos[k].topic, b->pos[k].partition, b->pos[k].new_next};
     }
     /* Mirror to Kafka for lag tooling only; the database is the source of truth. */
