@@ -1439,6 +1439,13 @@ static const char *const KEEP_SEEDS[] = {
     "INSERT INTO retention_keep (event_id, why) SELECT d.event_id, 'authorization' "
     "FROM determinations d WHERE d.kind = 'prior_auth' AND d.outcome = 'APPROVED' "
     "AND d.valid_until > $1 AND " OLD("d") " ON CONFLICT DO NOTHING",
+    /* A PA still pending (never approved, its latest determination PENDED): a claim citing it
+     * pends (AUTH_PENDING); without it the claim would be denied (AUTH_NOT_FOUND). */
+    "INSERT INTO retention_keep (event_id, why) SELECT d.event_id, 'authorization' "
+    "FROM determinations d WHERE d.kind = 'prior_auth' AND d.outcome = 'PENDED' AND " OLD("d")
+    " AND NOT EXISTS (SELECT 1 FROM determinations l WHERE l.member_id = d.member_id "
+    "AND l.kind = 'prior_auth' AND l.pa_id = d.pa_id AND (l.seq > d.seq OR l.outcome = "
+    "'APPROVED')) ON CONFLICT DO NOTHING",
 };
 
 static const char *const KEEP_CLOSURE[] = {

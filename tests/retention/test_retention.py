@@ -165,6 +165,14 @@ def retro(env, cfg, frm, to):
     return p.stdout.decode(), p.stderr.decode()
 
 
+def findings_by_kind(env, db):
+    """The last retro run's findings: {finding: count} and the reason pairs of the changed."""
+    run = env.scalar(db, "SELECT max(run_id) FROM retro_runs")
+    return env.query(db, "SELECT finding, old_outcome, new_outcome, old_reasons::text AS o, "
+                         "new_reasons::text AS n, count(*) AS c FROM retro_findings "
+                         "WHERE run_id = %s GROUP BY 1, 2, 3, 4, 5 ORDER BY 6 DESC" % run)
+
+
 def errors_logged(worker):
     return [r for r in worker.logs() if r.get("level") == "error"]
 
@@ -234,8 +242,10 @@ def archive_beside_worker(env, case, db, cfg):
     wait_until(lambda: int(env.scalar(db, "SELECT count(*) FROM worker_batches WHERE worker_id "
                                           "= 'w2' AND judged > 0")) > 0, 60,
                "w2's first batch")
-    rc, out, err = retention(env, cfg, "--before", HORIZON, "--batch-rows", "100",
-                             "--pause-ms", "50")
+    # Small batches and a long pause: the run lasts seconds, so the worker (slow on a loaded
+    # machine) has time to commit beside it.
+    rc, out, err = retention(env, cfg, "--before", HORIZON, "--batch-rows", "50",
+                             "--pause-ms", "150")
     say("archive run:\n      " + out.strip().replace("\n", "\n      "))
     check("status                            finished" in out, "retention said %r" % out)
     run = env.query(db, "SELECT * FROM retention_runs ORDER BY run_id DESC LIMIT 1")[0]
@@ -245,7 +255,7 @@ def archive_beside_worker(env, case, db, cfg):
                                 "r.run_id = %d AND b.worker_id = 'w2' AND b.judged > 0 AND "
                                 "b.committed_at BETWEEN r.started_at AND r.finished_at"
                             % run["run_id"]))
-    check(run["batches"] >= 3, "only %d retention batches" % run["batches"])
+    check(run["batches"] >= 10, "only %d retention batches" % run["batches"])
     check(during >= 1, "the worker committed no batch while retention ran (%s .. %s)" % (
         run["started_at"], run["finished_at"]))
     prc = prod.wait(timeout=120)
@@ -331,6 +341,8 @@ def archive_beside_worker(env, case, db, cfg):
 def delete_stop_refuse(env, case, db):
     cfg = case.config(db)
     paid0 = paid_by_member(env, db, "determinations")
+    retro(env, cfg, HORIZON, "2026-12-31")
+    base = findings_by_kind(env, db)
     n0 = int(env.scalar(db, "SELECT count(*) FROM determinations"))
 
     rc, out, err = retention(env, cfg, "--older-than-days", "30", check_rc=False)
@@ -391,6 +403,20 @@ def delete_stop_refuse(env, case, db):
     check_eq(paid_by_member(env, db, "determinations"), paid0, "paid doses after delete")
     check_eq(env.scalar(db, "SELECT retention_horizon()::text"), HORIZON,
              "retention_horizon() after the resumed run")
+    # retro over a window after the horizon: what it found before the removal (nothing: same
+    # policy file) and after. Paid doses are intact, so no payment flips either way; a PA still
+    # pending is kept, so no claim that pended on it is now denied for want of it. What may
+    # change are reasons of claims citing removed denied or expired PAs (docs/DECISIONS.md).
+    retro(env, cfg, HORIZON, "2026-12-31")
+    after = findings_by_kind(env, db)
+    check_eq(base, [], "retro findings after the horizon before any removal")
+    flips = [f for f in after if f["finding"] in ("POSSIBLE_OVERPAYMENT", "NOW_PAYABLE")]
+    check_eq(flips, [], "payments retro finds changed after the removal")
+    pend = [f for f in after if "AUTH_PENDING" in f["o"] and "AUTH_NOT_FOUND" in f["n"]]
+    check_eq(pend, [], "claims pended on a PA that are now denied AUTH_NOT_FOUND")
+    say("retro %s.. after delete: %s" % (HORIZON, ", ".join(
+        "%s %s->%s %s->%s x%d" % (f["finding"], f["old_outcome"], f["new_outcome"], f["o"],
+                                  f["n"], f["c"]) for f in after)))
     say("delete: refused 30 days; SIGTERM after %d batches stopped in %.1fs (%d rows); resumed "
         "run deleted %d more, %d kept" % (run["batches"], stop_s, n0 - n1,
                                           run2["rows_deleted"], run2["rows_kept"]))
