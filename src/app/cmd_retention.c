@@ -130,15 +130,18 @@ int cmd_retention(int argc, char **argv)
         }
         if (!ok) {
             fprintf(stderr, "amtagvi-adjudicator: retention: bad value for --%s: '%s'\n%s",
-                    c == 'o' ? "older-than-days" : c == 'm' ? "mode" : c == 'r' ? "batch-rows"
-                                                                                : "pause-ms",
+                    c == 'o'   ? "older-than-days"
+                    : c == 'm' ? "mode"
+                    : c == 'r' ? "batch-rows"
+                               : "pause-ms",
                     optarg, USAGE);
             return 2;
         }
     }
     if (optind < argc || (days < 0) == (before_s == NULL)) {
-        fprintf(stderr, "amtagvi-adjudicator: retention needs one of --older-than-days and "
-                        "--before\n%s",
+        fprintf(stderr,
+                "amtagvi-adjudicator: retention needs one of --older-than-days and "
+                "--before\n%s",
                 USAGE);
         return 2;
     }
@@ -166,8 +169,8 @@ int cmd_retention(int argc, char **argv)
                 h, days, t, RETENTION_FLOOR_DAYS);
         return 2;
     }
-    const retention_mode_t mode = strcmp(mode_s, "delete") == 0 ? RETENTION_DELETE
-                                                                : RETENTION_ARCHIVE;
+    const retention_mode_t mode =
+        strcmp(mode_s, "delete") == 0 ? RETENTION_DELETE : RETENTION_ARCHIVE;
     config_t cfg;
     if (cli_load_config(&cfg, config_path) != 0) {
         config_free(&cfg);

@@ -291,8 +291,9 @@ int cmd_retro(int argc, char **argv)
     bool before_horizon = false;
     if (st == STORE_OK) {
         if (store_retention_horizon(store, &horizon) != STORE_OK) {
-            fprintf(stderr, "amtagvi-adjudicator: retro: warning: the retention horizon cannot be "
-                            "read (%s); the window is not checked against it\n",
+            fprintf(stderr,
+                    "amtagvi-adjudicator: retro: warning: the retention horizon cannot be "
+                    "read (%s); the window is not checked against it\n",
                     store_error(store));
             horizon = DATE_NULL;
         }

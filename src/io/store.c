@@ -1333,15 +1333,21 @@ store_status_t store_retro_close(store_t *s, int64_t run_id, const retro_counts_
 
 /* A claim line that bills (contract §10, as the 006 views say it): an ORIGINAL (null on a row
  * written before 006) or an accepted REPLACEMENT. */
-#define BILLED(d)                                                                                  \
-    "(" d ".frequency_code IS NULL OR " d ".frequency_code = 'ORIGINAL' OR (" d                     \
-    ".frequency_code = 'REPLACEMENT' AND " d ".reversed_event_id IS NOT NULL))"
+#define BILLED_D                                                                                   \
+    "(d.frequency_code IS NULL OR d.frequency_code = 'ORIGINAL' OR "                               \
+    "(d.frequency_code = 'REPLACEMENT' AND d.reversed_event_id IS NOT NULL))"
 /* Rows the run may remove: decided before the horizon ($1) and numbered up to max_seq ($2). */
-#define OLD(d) "(" d ".decision_date < $1 AND " d ".seq <= $2)"
+#define OLD_D "(d.decision_date < $1 AND d.seq <= $2)"
+#define OLD_P "(p.decision_date < $1 AND p.seq <= $2)"
+#define OLD_R "(r.decision_date < $1 AND r.seq <= $2)"
+#define OLD_T "(t.decision_date < $1 AND t.seq <= $2)"
 /* Rows that stay whatever this run does. */
-#define REMAINS(d)                                                                                 \
-    "(" d ".decision_date >= $1 OR " d ".seq > $2 OR EXISTS (SELECT 1 FROM retention_keep k "      \
-    "WHERE k.event_id = " d ".event_id))"
+#define REMAINS_B                                                                                  \
+    "(b.decision_date >= $1 OR b.seq > $2 OR EXISTS (SELECT 1 FROM retention_keep k "              \
+    "WHERE k.event_id = b.event_id))"
+#define REMAINS_R                                                                                  \
+    "(r.decision_date >= $1 OR r.seq > $2 OR EXISTS (SELECT 1 FROM retention_keep k "              \
+    "WHERE k.event_id = r.event_id))"
 
 static void fmt_i64(int64_t v, char *buf, size_t n)
 {
@@ -1357,8 +1363,7 @@ store_status_t store_retention_begin(store_t *s, date_t horizon, retention_mode_
         return STORE_RETRY;
     bool locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
-    if (!locked)
-        return fail(s, STORE_FENCED, "another retention run holds the retention lock");
+    if (!locked) return fail(s, STORE_FENCED, "another retention run holds the retention lock");
     char h[16];
     fmt_date(horizon, h);
     const char *v[3] = {h, mode == RETENTION_DELETE ? "delete" : "archive",
@@ -1430,19 +1435,19 @@ static const char *const KEEP_SEEDS[] = {
     /* Paid doses: billed APPROVED claim lines that no later accepted void or replacement of the
      * member names (the reversal test of dashboards.paid_doses_daily). */
     "INSERT INTO retention_keep (event_id, why) SELECT d.event_id, 'paid_dose' "
-    "FROM determinations d WHERE " OLD("d") " AND d.kind = 'claim' AND d.outcome = 'APPROVED' "
-    "AND " BILLED("d") " AND NOT EXISTS (SELECT 1 FROM determinations r "
+    "FROM determinations d WHERE " OLD_D " AND d.kind = 'claim' AND d.outcome = 'APPROVED' "
+    "AND " BILLED_D " AND NOT EXISTS (SELECT 1 FROM determinations r "
     "WHERE r.reversed_event_id IS NOT NULL AND r.member_id = d.member_id "
     "AND btrim(r.original_claim_id, E' \\t\\r\\n') = d.claim_id "
     "AND r.line_number = d.line_number AND r.seq > d.seq) ON CONFLICT DO NOTHING",
     /* Approvals a claim with a service date at or after the horizon can still match. */
     "INSERT INTO retention_keep (event_id, why) SELECT d.event_id, 'authorization' "
     "FROM determinations d WHERE d.kind = 'prior_auth' AND d.outcome = 'APPROVED' "
-    "AND d.valid_until > $1 AND " OLD("d") " ON CONFLICT DO NOTHING",
+    "AND d.valid_until > $1 AND " OLD_D " ON CONFLICT DO NOTHING",
     /* A PA still pending (never approved, its latest determination PENDED): a claim citing it
      * pends (AUTH_PENDING); without it the claim would be denied (AUTH_NOT_FOUND). */
     "INSERT INTO retention_keep (event_id, why) SELECT d.event_id, 'authorization' "
-    "FROM determinations d WHERE d.kind = 'prior_auth' AND d.outcome = 'PENDED' AND " OLD("d")
+    "FROM determinations d WHERE d.kind = 'prior_auth' AND d.outcome = 'PENDED' AND " OLD_D
     " AND NOT EXISTS (SELECT 1 FROM determinations l WHERE l.member_id = d.member_id "
     "AND l.kind = 'prior_auth' AND l.pa_id = d.pa_id AND (l.seq > d.seq OR l.outcome = "
     "'APPROVED')) ON CONFLICT DO NOTHING",
@@ -1452,24 +1457,24 @@ static const char *const KEEP_CLOSURE[] = {
     /* A void or replacement older than the horizon stays while a row of the line it reversed,
      * before it, stays: without it that row would come back to life on reload. */
     "INSERT INTO retention_keep (event_id, why) SELECT r.event_id, 'reversal' "
-    "FROM determinations r WHERE r.reversed_event_id IS NOT NULL AND " OLD("r") " "
+    "FROM determinations r WHERE r.reversed_event_id IS NOT NULL AND " OLD_R " "
     "AND NOT EXISTS (SELECT 1 FROM retention_keep k WHERE k.event_id = r.event_id) "
     "AND EXISTS (SELECT 1 FROM determinations b WHERE b.member_id = r.member_id "
     "AND b.kind = 'claim' AND b.claim_id = btrim(r.original_claim_id, E' \\t\\r\\n') "
-    "AND b.line_number = r.line_number AND b.seq < r.seq AND " REMAINS("b") ") "
+    "AND b.line_number = r.line_number AND b.seq < r.seq AND " REMAINS_B ") "
     "ON CONFLICT DO NOTHING",
     /* The row a remaining void or replacement reversed: replayed (retro), the reversal finds
      * its line and is accepted again instead of ORIGINAL_NOT_FOUND. */
     "INSERT INTO retention_keep (event_id, why) SELECT t.event_id, 'reversed_line' "
     "FROM determinations r JOIN determinations t ON t.event_id = r.reversed_event_id "
-    "WHERE r.reversed_event_id IS NOT NULL AND " OLD("t") " AND " REMAINS("r") " "
+    "WHERE r.reversed_event_id IS NOT NULL AND " OLD_T " AND " REMAINS_R " "
     "ON CONFLICT DO NOTHING",
     /* The approvals a kept claim line matched: replayed, it matches them again. */
     "INSERT INTO retention_keep (event_id, why) SELECT p.event_id, 'authorization' "
     "FROM retention_keep k JOIN determinations c ON c.event_id = k.event_id "
     "JOIN determinations p ON p.member_id = c.member_id AND p.pa_id = c.matched_pa_id "
     "WHERE c.matched_pa_id IS NOT NULL AND p.kind = 'prior_auth' AND p.outcome = 'APPROVED' "
-    "AND " OLD("p") " ON CONFLICT DO NOTHING",
+    "AND " OLD_P " ON CONFLICT DO NOTHING",
 };
 
 static store_status_t exec_count(store_t *s, const char *sql, int n, const char *const *v,
@@ -1518,7 +1523,7 @@ store_status_t store_retention_plan(store_t *s, int64_t run_id, date_t horizon, 
                          "count(*) FILTER (WHERE why = 'authorization'), "
                          "count(*) FILTER (WHERE why = 'reversal'), "
                          "count(*) FILTER (WHERE why = 'reversed_line'), "
-                         "(SELECT count(*) FROM determinations d WHERE " OLD("d") " AND NOT "
+                         "(SELECT count(*) FROM determinations d WHERE " OLD_D " AND NOT "
                          "EXISTS (SELECT 1 FROM retention_keep k WHERE k.event_id = d.event_id)) "
                          "FROM retention_keep",
                          2, v, &r);
@@ -1567,8 +1572,8 @@ store_status_t store_retention_batch(store_t *s, int64_t run_id, date_t horizon,
      * rows the batches before it removed. */
 #define VICTIMS                                                                                    \
     "WITH victims AS (SELECT d.event_id FROM determinations d WHERE d.decision_date >= $3 "        \
-    "AND " OLD("d") " AND NOT EXISTS (SELECT 1 FROM retention_keep k "                             \
-                    "WHERE k.event_id = d.event_id) ORDER BY d.decision_date LIMIT $4), "
+    "AND " OLD_D " AND NOT EXISTS (SELECT 1 FROM retention_keep k "                                \
+    "WHERE k.event_id = d.event_id) ORDER BY d.decision_date LIMIT $4), "
     static const char archive_sql[] =
         VICTIMS "moved AS (DELETE FROM determinations d USING victims v "
                 "WHERE d.event_id = v.event_id RETURNING d.*), "
@@ -1582,8 +1587,7 @@ store_status_t store_retention_batch(store_t *s, int64_t run_id, date_t horizon,
 #undef VICTIMS
     PGresult *r;
     if (exec_params(s, "BEGIN", 0, NULL, NULL) != STORE_OK) return STORE_RETRY;
-    if (exec_params(s, mode == RETENTION_DELETE ? delete_sql : archive_sql, 4, v, &r) !=
-        STORE_OK) {
+    if (exec_params(s, mode == RETENTION_DELETE ? delete_sql : archive_sql, 4, v, &r) != STORE_OK) {
         rollback(s);
         return STORE_RETRY;
     }
@@ -1622,12 +1626,12 @@ store_status_t store_retention_finish(store_t *s, int64_t run_id, const char *st
     fmt_i64(run_id, id, sizeof id);
     const char *v[2] = {id, status};
     /* A finished run removed everything removable before its horizon. */
-    store_status_t st = exec_params(
-        s,
-        "UPDATE retention_runs SET status = $2, finished_at = clock_timestamp(), "
-        "removed_through = CASE WHEN $2 = 'finished' AND NOT dry_run THEN horizon "
-        "ELSE removed_through END WHERE run_id = $1",
-        2, v, NULL);
+    store_status_t st =
+        exec_params(s,
+                    "UPDATE retention_runs SET status = $2, finished_at = clock_timestamp(), "
+                    "removed_through = CASE WHEN $2 = 'finished' AND NOT dry_run THEN horizon "
+                    "ELSE removed_through END WHERE run_id = $1",
+                    2, v, NULL);
     PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
     return st;
 }
