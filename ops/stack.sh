@@ -436,6 +436,10 @@ cmd_start_pg() {
 		# a full-page image in the WAL). Shared memory is only touched as it is used.
 		printf 'shared_buffers = %s\n' "${AMTAGVI_PG_SHARED_BUFFERS:-1GB}"
 		printf 'max_wal_size = 8GB\ncheckpoint_timeout = 15min\ncheckpoint_completion_target = 0.9\n'
+		# Full-page images of the random index pages a store of tens of millions of rows
+		# dirties after each checkpoint are most of its WAL; lz4 halved it at 50 M rows at no
+		# measurable cost on an empty store (ops/bench-growth, docs/benchmarks.md).
+		printf 'wal_compression = lz4\n'
 		if ((tls)); then
 			printf '# AMTAGVI_PG_TLS=1\n'
 			printf "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
