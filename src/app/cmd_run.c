@@ -21,6 +21,7 @@
 
 #include "avro_codec.h"
 #include "schemas.h"
+#include "mono.h"
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
@@ -158,13 +159,6 @@ static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mono.h"
 #include "log.h"
 
 struct kafka_consumer {
@@ -47,13 +48,6 @@ static struct topic_limit *topic_limit(kafka_producer_t *p, const char *topic)
     t->max_bytes = p->max_bytes;
     t->max_delivered = 0;
     return t;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* True once a stop was requested and the broker has acknowledged nothing for the grace

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mono.h"
 #include "avro_codec.h"
 
 #ifndef AMTAGVI_VERSION
@@ -96,13 +97,6 @@ struct metrics {
     char *version;
     char *policy_file;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void histogram_init(histogram_t *h, const double *bounds, size_t n_bounds)
 {

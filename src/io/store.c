@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mono.h"
 #include "embedded.h"
 
 struct store {
@@ -814,14 +815,6 @@ static store_status_t isolate_refused(store_t *s, const store_row_t *rows, size_
     return STORE_REJECTED;
 }
 
-/* Monotonic milliseconds, for the batch's own duration. */
-static int64_t mono_ms_store(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The batch's row in worker_batches, written once its COMMIT has returned, so that committed_at
  * and duration_ms (first message polled -> commit) include the commit itself. It is a statistic,
  * not a record of the batch: it goes in its own transaction with synchronous_commit off (no
@@ -855,7 +848,7 @@ store_status_t store_commit_batch(store_t *s, const char *group, const store_row
                                   size_t *n_rejected)
 {
     *n_rejected = 0;
-    const int64_t t0 = mono_ms_store();
+    const int64_t t0 = mono_ms();
     if (store_connect(s) != STORE_OK) return STORE_RETRY;
     store_status_t st = exec_params(s, "BEGIN", 0, NULL, NULL);
     if (st == STORE_OK) st = fence(s, group, positions, n_positions);
@@ -913,7 +906,7 @@ store_status_t store_commit_batch(store_t *s, const char *group, const store_row
         memcpy(s->error, saved, sizeof saved);
         return st;
     }
-    if (stats) record_batch(s, stats, mono_ms_store() - t0);
+    if (stats) record_batch(s, stats, mono_ms() - t0);
     return STORE_OK;
 }
 
